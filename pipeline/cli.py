@@ -1,0 +1,273 @@
+"""`hotline`: the one command for operators, intake integrators and developers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipeline.broker import BrokerError, embedded_broker
+from pipeline.config import Settings, get_settings
+from pipeline.logs import configure_logging
+from pipeline.stages import STAGE_MODULES
+
+app = typer.Typer(help="Hotline case pipeline.", no_args_is_help=True, add_completion=False)
+topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
+stage_app = typer.Typer(help="Run one stage worker.", no_args_is_help=True)
+schema_app = typer.Typer(help="Published JSON Schemas.", no_args_is_help=True)
+broker_app = typer.Typer(help="The embedded broker.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks, reported as ratios measured in one run.")
+app.add_typer(topics_app, name="topics")
+app.add_typer(stage_app, name="stage")
+app.add_typer(schema_app, name="schema")
+app.add_typer(broker_app, name="broker")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True)
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "reports.jsonl"
+
+
+def fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def current_bootstrap(settings: Settings) -> str:
+    """HOTLINE_BOOTSTRAP, else the embedded broker of this data directory if it runs."""
+    if settings.bootstrap:
+        return settings.bootstrap
+    broker = embedded_broker(settings)
+    if broker.running():
+        return broker.bootstrap
+    raise fail(
+        "no broker: start one with `hotline up` (or `hotline broker start`), "
+        "or set HOTLINE_BOOTSTRAP=host:port"
+    )
+
+
+# ---------------------------------------------------------------- broker
+
+
+@broker_app.command("start")
+def broker_start() -> None:
+    """Start the embedded broker in the background (Kafka, or Tansu with HOTLINE_BROKER=tansu)."""
+    settings = get_settings()
+    broker = embedded_broker(settings)
+    try:
+        with console.status("starting the embedded broker (the first time fetches Kafka)"):
+            bootstrap = broker.start()
+    except BrokerError as error:
+        raise fail(str(error)) from None
+    print(bootstrap)
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the embedded broker of this data directory."""
+    embedded_broker(get_settings()).stop()
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    broker = embedded_broker(get_settings())
+    print(f"running at {broker.bootstrap}" if broker.running() else "not running")
+
+
+# ---------------------------------------------------------------- topics
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every topic of topics.yaml that is missing; safe to run again."""
+    from pipeline.topics import create_topics
+
+    settings = get_settings()
+    report = asyncio.run(create_topics(settings, current_bootstrap(settings)))
+    console.print(f"created {len(report.created)} topics, {len(report.existing)} already there")
+    for name in report.created:
+        console.print(f"  + {name}")
+    for problem in report.mismatched:
+        console.print(f"  [yellow]! {problem}[/]")
+
+
+@topics_app.command("tail")
+def topics_tail(
+    topic: str,
+    count: Annotated[int, typer.Option("-n", help="How many of the newest messages.")] = 10,
+) -> None:
+    """Print the newest messages of a topic as JSON lines."""
+    from pipeline.kafka_io import newest_messages
+
+    settings = get_settings()
+    for value in asyncio.run(newest_messages(current_bootstrap(settings), topic, count)):
+        print(value.decode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------- stages
+
+
+@stage_app.command("run")
+def stage_run(name: str) -> None:
+    """Run one worker of a stage; start another to split its partitions."""
+    from pipeline.runner import build_stage_app, run_worker
+    from pipeline.stages import stage_spec
+    from pipeline.topics import load_topics
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    try:
+        spec = stage_spec(name)
+    except KeyError as error:
+        raise fail(str(error.args[0])) from None
+    partitions = load_topics(settings.topics_file)[spec.inputs[0]].partitions
+    stage_app_, _ = build_stage_app(spec, settings, current_bootstrap(settings), partitions)
+    run_worker(stage_app_, settings.log_level)
+
+
+# ---------------------------------------------------------------- submit
+
+
+@app.command()
+def submit(
+    url: Annotated[str | None, typer.Option(help="The reported address.")] = None,
+    category: Annotated[str | None, typer.Option(help="terrorism, hate, csam, ...")] = None,
+    description: Annotated[str, typer.Option(help="The reporter's words.")] = "",
+    language: Annotated[str | None, typer.Option(help="kk, ru, en, ...")] = None,
+    channel: Annotated[str, typer.Option(help="web_form, mobile_app, api, ...")] = "api",
+    email: Annotated[str | None, typer.Option(help="Reporter's email (ledger only).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="JSON Lines, one report a line.")
+    ] = None,
+) -> None:
+    """Publish reports to hotline.intake and print their case ids and status tokens."""
+    from pipeline.submit import report_from_options, submit_lines
+
+    settings = get_settings()
+    if file is not None:
+        lines = file.read_bytes().splitlines()
+    elif url is not None and category is not None:
+        lines = [report_from_options(url, category, description, language, channel, email)]
+    else:
+        raise fail("give --url and --category, or --file reports.jsonl")
+    receipts = asyncio.run(submit_lines(settings, current_bootstrap(settings), lines, console))
+    for receipt in receipts:
+        print(json.dumps(receipt))
+
+
+# ---------------------------------------------------------------- schemas
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write the JSON Schemas of the published models into DIRECTORY."""
+    from schemas.export import export_schemas
+
+    for path in export_schemas(directory):
+        console.print(f"wrote {path}")
+
+
+# ---------------------------------------------------------------- bench
+
+
+@bench_app.command("received")
+def bench_received(
+    reports: Annotated[int, typer.Option(help="How many reports to push through.")] = 20_000,
+) -> None:
+    """Throughput of the received stage against a raw aiokafka relay on the same broker."""
+    from pipeline.bench import run_received_bench
+
+    settings = get_settings()
+    configure_logging("warning")
+    result = asyncio.run(run_received_bench(settings, current_bootstrap(settings), reports, console))
+    print(json.dumps(result, indent=2))
+
+
+# ---------------------------------------------------------------- up
+
+
+@app.command()
+def up(
+    samples: Annotated[bool, typer.Option(help="Submit the sample reports once running.")] = False,
+) -> None:
+    """Start everything built so far: broker (embedded unless configured), topics, stages."""
+    from pipeline.topics import create_topics
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    broker = None
+    bootstrap = settings.bootstrap
+    if not bootstrap:
+        broker = embedded_broker(settings)
+        if broker.running():
+            bootstrap, broker = broker.bootstrap, None  # someone else's: leave it running
+        else:
+            try:
+                with console.status("starting the embedded broker (the first time fetches Kafka)"):
+                    bootstrap = broker.start()
+            except BrokerError as error:
+                raise fail(str(error)) from None
+    console.print(f"broker at [bold]{bootstrap}[/]")
+    report = asyncio.run(create_topics(settings, bootstrap))
+    console.print(f"topics: {len(report.created)} created, {len(report.existing)} already there")
+    env = {**os.environ, "HOTLINE_BOOTSTRAP": bootstrap}
+    workers = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "stage", "run", name], env=env
+        )
+        for name in STAGE_MODULES
+    }
+    console.print(f"stages running: {', '.join(workers)}")
+    if samples:
+        subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "submit", "--file", str(SAMPLES)],
+            env=env,
+            check=False,
+        )
+    console.print(
+        "Submit a report from another terminal:\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url https://example.kz/page "
+        "--category hate\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.received\n"
+        "Ctrl-C stops everything."
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(w.poll() is None for w in workers.values()):
+            time.sleep(0.5)
+    finally:
+        for worker in workers.values():
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for name, worker in workers.items():
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            console.print(f"stage {name} stopped ({worker.returncode})")
+        if broker is not None:
+            broker.stop()
+            console.print("broker stopped")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

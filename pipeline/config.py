@@ -1,0 +1,56 @@
+"""One settings object for the whole system, read from `HOTLINE_*` environment variables.
+
+The defaults run the embedded demo on one machine: an embedded Apache Kafka under `.hotline/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BrokerKind = Literal["kafka", "tansu"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    # Where the embedded broker keeps its log and where caches live.
+    data_dir: Path = Path(".hotline")
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "hotline")
+
+    # An existing Kafka (host:port[,host:port]); when unset, `hotline up` and the tests start
+    # the embedded broker named by `broker`.
+    bootstrap: str | None = None
+    broker: BrokerKind = "kafka"
+    kafka_version: str = "4.1.1"
+    kafka_port: int = 0  # 0: a free port is picked and remembered in the data directory
+    kafka_heap: str = "512m"
+
+    topics_file: Path | None = None  # None: the topics.yaml at the project root
+    replication_factor: int = 1
+
+    # Stage runner.
+    batch_size: int = 500  # events taken from the stream at once
+    batch_within: float = 0.05  # seconds to wait for a batch to fill
+    max_retries: int = 3  # attempts of a failing event before it is dead-lettered
+    retry_backoff: float = 0.2  # seconds, doubled per attempt
+    dedup_memory: int = 200_000  # event ids remembered per worker to drop redeliveries
+
+    # received stage.
+    duplicate_window_hours: float = 72.0
+    rejected_bytes_cap: int = 4096  # original bytes kept on a rejection record
+
+    # Secret used to derive reporters' status tokens (HMAC of the case id). Change it in
+    # production; the default only serves the demo.
+    token_secret: SecretStr = SecretStr("hotline-demo-secret-change-me")
+
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

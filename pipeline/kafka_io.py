@@ -1,0 +1,87 @@
+"""Plain aiokafka helpers for the CLI, the benchmark and the tests: produce, read a topic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from pipeline.config import Settings
+from pipeline.profile import profile_for
+
+
+@asynccontextmanager
+async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **profile_for(settings.broker).producer_settings(),
+    )
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+async def _assigned_consumer(
+    bootstrap: str, topic: str
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A group-less consumer of every partition of `topic` (its metadata loaded)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        await consumer.stop()
+        raise KeyError(f"no topic {topic!r} on {bootstrap}")
+    return consumer, [TopicPartition(topic, p) for p in sorted(partitions)]
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, at_least: int = 0, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` up to its end, waiting (up to `timeout`) for `at_least` of them."""
+    consumer, assigned = await _assigned_consumer(bootstrap, topic)
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        await consumer.seek_to_beginning(*assigned)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            ends = await consumer.end_offsets(assigned)
+            at_end = all([await consumer.position(tp) >= ends[tp] for tp in assigned])
+            if at_end and len(records) >= at_least:
+                return records
+            if asyncio.get_running_loop().time() > deadline:
+                if at_end:
+                    return records
+                raise TimeoutError(f"{topic}: read {len(records)} records in {timeout}s")
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+
+
+async def newest_messages(bootstrap: str, topic: str, count: int) -> list[bytes]:
+    consumer, assigned = await _assigned_consumer(bootstrap, topic)
+    try:
+        ends = await consumer.end_offsets(assigned)
+        wanted = 0
+        for tp in assigned:
+            start = max(ends[tp] - count, 0)
+            consumer.seek(tp, start)
+            wanted += ends[tp] - start
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while len(records) < wanted:
+            batches = await consumer.getmany(timeout_ms=1000)
+            if not batches:
+                break
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    records.sort(key=lambda r: r.timestamp)
+    return [r.value for r in records[-count:] if r.value is not None]

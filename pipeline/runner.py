@@ -1,0 +1,277 @@
+"""The stage runner: one function turns a stage definition into a Faust app and worker.
+
+Every stage gets the same guarantees from here, so stage modules hold only their own logic:
+- its own app id and consumer group `hotline-<stage>`, starting from the earliest offset;
+- events taken in batches; outputs are produced and *delivered* before the batch is acked,
+  so offsets are committed only after the output exists (at-least-once);
+- redelivered inputs dropped by id (a bounded in-memory window; outputs carry deterministic
+  event ids, so a duplicate that slips through is dropped downstream);
+- failures retried with backoff, then dead-lettered with the error and the original bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+import structlog
+from faust.streams import _current_event
+from faust.types import EventT
+
+from pipeline import __version__
+from pipeline.config import Settings
+from pipeline.profile import profile_for
+from pipeline.topics import dead_letter_topic
+from schemas import DeadLetter, Producer, SourceRef
+
+log = structlog.get_logger("hotline.runner")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message as a stage sees it."""
+
+    key: bytes | None
+    value: bytes
+    source: SourceRef
+    headers: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Outbound:
+    topic: str
+    key: bytes
+    value: bytes
+    headers: dict[str, bytes] = field(default_factory=dict)
+    # For logs only.
+    case_id: str | None = None
+    event_id: str | None = None
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad bytes, schema mismatch): dead-letter at once."""
+
+
+Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    inputs: tuple[str, ...]
+    # Declares the stage's tables on the app and returns its handler.
+    build: Callable[[faust.App, Settings], Handler]
+    # The id of an input for dropping redeliveries; None when it has none.
+    identify: Callable[[Inbound], str | None]
+    # What of the original bytes may be kept on a dead letter (personal data removed).
+    redact: Callable[[bytes], bytes] = lambda raw: raw
+
+
+def producer_identity(stage: str) -> Producer:
+    return Producer(service=f"hotline-{stage}", version=__version__)
+
+
+class SeenWindow:
+    """The most recent input ids of this worker, to drop redeliveries cheaply."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def seen(self, input_id: str) -> bool:
+        if input_id in self._ids:
+            self._ids.move_to_end(input_id)
+            return True
+        return False
+
+    def remember(self, input_id: str) -> None:
+        self._ids[input_id] = None
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+
+@dataclass
+class StageCounters:
+    processed: int = 0
+    outputs: int = 0
+    redeliveries_dropped: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def _headers(raw: Any) -> dict[str, bytes]:
+    if not raw:
+        return {}
+    items: Iterable[tuple[str, bytes]] = raw.items() if isinstance(raw, dict) else raw
+    return {k: v for k, v in items if v is not None}
+
+
+def inbound_from_event(event: EventT) -> Inbound:
+    message = event.message
+    return Inbound(
+        key=message.key,
+        value=message.value,
+        source=SourceRef(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            timestamp_ms=int(message.timestamp * 1000),
+        ),
+        headers=_headers(message.headers),
+    )
+
+
+def dead_letter(spec: StageSpec, inbound: Inbound, error: BaseException, attempts: int) -> Outbound:
+    record = DeadLetter(
+        stage=spec.name,
+        failed_at=datetime.now(UTC),
+        error_type=type(error).__name__,
+        error=str(error)[:2000],
+        attempts=attempts,
+        source=inbound.source,
+        key_b64=base64.b64encode(inbound.key).decode() if inbound.key is not None else None,
+        original_b64=base64.b64encode(spec.redact(inbound.value)).decode(),
+    )
+    return Outbound(
+        topic=dead_letter_topic(spec.name),
+        key=inbound.key or f"{inbound.source.partition}:{inbound.source.offset}".encode(),
+        value=record.model_dump_json().encode(),
+    )
+
+
+class StageProcessor:
+    """Runs the handler over a batch with redelivery dropping, retries and dead letters."""
+
+    def __init__(self, spec: StageSpec, handler: Handler, settings: Settings) -> None:
+        self.spec = spec
+        self.handler = handler
+        self.settings = settings
+        self.window = SeenWindow(settings.dedup_memory)
+        self.counters = StageCounters()
+
+    async def process(self, inbound: Inbound) -> list[Outbound]:
+        input_id = self.spec.identify(inbound)
+        if input_id is not None and self.window.seen(input_id):
+            self.counters.redeliveries_dropped += 1
+            return []
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                outputs = await self.handler(inbound)
+                break
+            except PermanentError as error:
+                return [self._dead(inbound, error, attempts)]
+            except Exception as error:  # a bug or a transient failure: bounded retries
+                if attempts >= self.settings.max_retries:
+                    return [self._dead(inbound, error, attempts)]
+                self.counters.retried += 1
+                log.warning(
+                    "retrying event",
+                    stage=self.spec.name,
+                    attempt=attempts,
+                    error=repr(error)[:500],
+                    offset=inbound.source.offset,
+                    partition=inbound.source.partition,
+                )
+                await asyncio.sleep(self.settings.retry_backoff * 2 ** (attempts - 1))
+        if input_id is not None:
+            self.window.remember(input_id)
+        self.counters.processed += 1
+        self.counters.outputs += len(outputs)
+        return outputs
+
+    def _dead(self, inbound: Inbound, error: BaseException, attempts: int) -> Outbound:
+        self.counters.dead_lettered += 1
+        log.error(
+            "dead-lettered event",
+            stage=self.spec.name,
+            attempts=attempts,
+            error_type=type(error).__name__,
+            error=str(error)[:500],
+            topic=inbound.source.topic,
+            partition=inbound.source.partition,
+            offset=inbound.source.offset,
+        )
+        return dead_letter(self.spec, inbound, error, attempts)
+
+
+def faust_app(app_id: str, settings: Settings, bootstrap: str, partitions: int) -> faust.App:
+    """A Faust app with the project's settings and the broker profile."""
+    return faust.App(
+        app_id,
+        broker=[f"kafka://{server}" for server in bootstrap.split(",")],
+        web_enabled=False,
+        topic_partitions=partitions,
+        consumer_auto_offset_reset="earliest",
+        stream_buffer_maxsize=max(4 * settings.batch_size, 1000),
+        broker_max_poll_records=max(settings.batch_size, 500),
+        store="memory://",
+        **profile_for(settings.broker).faust_settings(),
+    )
+
+
+def build_stage_app(
+    spec: StageSpec, settings: Settings, bootstrap: str, partitions: int
+) -> tuple[faust.App, StageProcessor]:
+    app = faust_app(f"hotline-{spec.name}", settings, bootstrap, partitions)
+    handler = spec.build(app, settings)
+    processor = StageProcessor(spec, handler, settings)
+    source = app.topic(*spec.inputs, key_serializer="raw", value_serializer="raw")
+
+    async def run_stage(stream: faust.StreamT[bytes]) -> None:
+        batches = stream.take_events(settings.batch_size, within=settings.batch_within)
+        async for events in batches:
+            await deliver(app, await handle_batch(processor, events))
+
+    app.agent(source, name=f"hotline-{spec.name}")(run_stage)
+
+    @app.timer(interval=10.0)
+    async def report_counters() -> None:
+        log.info("stage progress", stage=spec.name, **processor.counters.as_dict())
+
+    return app, processor
+
+
+async def handle_batch(processor: StageProcessor, events: Sequence[EventT]) -> list[Outbound]:
+    outputs: list[Outbound] = []
+    for event in events:
+        # Tables write their changelog to the partition of the current event; inside a batch
+        # Faust's own pointer is at the batch's last event, so point it at this one.
+        _current_event.set(weakref.ref(event))
+        outputs.extend(await processor.process(inbound_from_event(event)))
+    _current_event.set(None)
+    return outputs
+
+
+async def deliver(app: faust.App, outputs: Sequence[Outbound]) -> None:
+    """Produce every output and wait until the broker has them all."""
+    producer = app.producer
+    pending = []
+    for out in outputs:
+        headers = list(out.headers.items()) or None
+        pending.append(await producer.send(out.topic, out.key, out.value, None, None, headers))
+    if pending:
+        await asyncio.gather(*pending)
+
+
+def run_worker(app: faust.App, loglevel: str) -> None:
+    """Run a worker until SIGINT/SIGTERM; Faust commits acked offsets on the way out."""
+    worker = faust.Worker(app, loglevel=loglevel, override_logging=False, quiet=True)
+    started = time.monotonic()
+    log.info("worker starting", app=app.conf.id)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        log.info("worker stopped", app=app.conf.id, ran_s=round(time.monotonic() - started, 1))

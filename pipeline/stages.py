@@ -1,0 +1,16 @@
+"""The stages the CLI can run, by name; each lives in its own module under `agents/`."""
+
+from __future__ import annotations
+
+import importlib
+
+from pipeline.runner import StageSpec
+
+STAGE_MODULES = {"received": "agents.received"}
+
+
+def stage_spec(name: str) -> StageSpec:
+    if name not in STAGE_MODULES:
+        raise KeyError(f"unknown stage {name!r}; built so far: {', '.join(STAGE_MODULES)}")
+    spec: StageSpec = importlib.import_module(STAGE_MODULES[name]).SPEC
+    return spec

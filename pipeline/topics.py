@@ -1,0 +1,110 @@
+"""The topic registry: names used in code, and their specs from `topics.yaml`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.config import Settings
+
+INTAKE = "hotline.intake"
+INTAKE_REKEYED = "hotline.intake.rekeyed"
+RECEIVED = "hotline.received"
+REJECTED = "hotline.rejected"
+TERMINATED = "hotline.terminated"
+LEDGER_CONTACTS = "hotline.ledger.contacts"
+
+
+def dead_letter_topic(stage: str) -> str:
+    return f"hotline.dlq.{stage}"
+
+
+PROJECT_TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics.yaml"
+_DURATION = re.compile(r"^(\d+)([dhms])$")
+_UNIT_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
+
+
+class TopicSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    purpose: str
+    partitions: int
+    retention_ms: int  # -1: forever
+    compacted: bool = False
+
+    def configs(self) -> dict[str, str]:
+        return {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(self.retention_ms),
+        }
+
+
+def parse_retention(text: str) -> int:
+    if text == "forever":
+        return -1
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"retention {text!r}: use e.g. 30d, 12h, 15m, 60s or forever")
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def load_topics(path: Path | None = None) -> dict[str, TopicSpec]:
+    document = yaml.safe_load((path or PROJECT_TOPICS_FILE).read_text())
+    defaults = document.get("defaults", {})
+    specs: dict[str, TopicSpec] = {}
+    for entry in document["topics"]:
+        merged = {**defaults, **entry}
+        spec = TopicSpec(
+            name=merged["name"],
+            purpose=merged["purpose"],
+            partitions=int(merged["partitions"]),
+            retention_ms=parse_retention(str(merged["retention"])),
+            compacted=bool(merged.get("compacted", False)),
+        )
+        specs[spec.name] = spec
+    return specs
+
+
+@dataclass
+class TopicsReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)  # "name: why"
+
+
+async def create_topics(settings: Settings, bootstrap: str) -> TopicsReport:
+    """Create every topic of the registry that does not exist yet; safe to run again."""
+    specs = load_topics(settings.topics_file)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    report = TopicsReport()
+    try:
+        present = set(await admin.list_topics())
+        missing = [spec for name, spec in specs.items() if name not in present]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(s.name, s.partitions, settings.replication_factor, None, s.configs())
+                    for s in missing
+                ]
+            )
+            report.created = [s.name for s in missing]
+        existing = [name for name in specs if name in present]
+        report.existing = existing
+        if existing:
+            for described in await admin.describe_topics(existing):
+                name = described["topic"]
+                count = len(described["partitions"])
+                if count != specs[name].partitions:
+                    report.mismatched.append(
+                        f"{name}: has {count} partitions, topics.yaml says {specs[name].partitions}"
+                    )
+    finally:
+        await admin.close()
+    return report
