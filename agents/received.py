@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +98,7 @@ class UrlProblem(ValueError):
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_ASCII_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 
 
 def normalise_url(text: str) -> NormalisedUrl:
@@ -147,6 +149,12 @@ def ascii_host(hostname: str) -> str:
             return ipaddress.IPv6Address(host).compressed
         except ValueError:
             raise UrlProblem(RejectionReason.url_invalid, "The URL has a malformed IPv6 address.") from None
+    if host.isascii():
+        # Accept what resolvers accept (underscores, edge hyphens exist in the wild); IDNA's
+        # stricter rules would reject real sites.
+        if len(host) > 253 or not all(_ASCII_LABEL.fullmatch(label) for label in host.split(".")):
+            raise UrlProblem(RejectionReason.url_invalid, f"The host name {host!r} is not valid.")
+        return host
     try:
         return idna.encode(host, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:

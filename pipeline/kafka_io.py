@@ -30,14 +30,20 @@ async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AI
 async def _assigned_consumer(
     bootstrap: str, topic: str
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A group-less consumer of every partition of `topic` (its metadata loaded)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """A group-less consumer of every partition of `topic`, positioned at the beginning."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
-    partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
+    for _ in range(100):  # the assignment follows the first metadata answer
+        if consumer.assignment():
+            break
+        await asyncio.sleep(0.05)
+    assigned = sorted(consumer.assignment(), key=lambda tp: tp.partition)
+    if not assigned:
         await consumer.stop()
         raise KeyError(f"no topic {topic!r} on {bootstrap}")
-    return consumer, [TopicPartition(topic, p) for p in sorted(partitions)]
+    return consumer, assigned
 
 
 async def read_topic(
@@ -47,7 +53,6 @@ async def read_topic(
     consumer, assigned = await _assigned_consumer(bootstrap, topic)
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        await consumer.seek_to_beginning(*assigned)
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             ends = await consumer.end_offsets(assigned)

@@ -161,7 +161,9 @@ class StageProcessor:
         self.counters = StageCounters()
 
     async def process(self, inbound: Inbound) -> list[Outbound]:
-        input_id = self.spec.identify(inbound)
+        identity = self.spec.identify(inbound)
+        # One input may pass a stage twice through different topics (a rekeyed report).
+        input_id = None if identity is None else f"{inbound.source.topic}|{identity}"
         if input_id is not None and self.window.seen(input_id):
             self.counters.redeliveries_dropped += 1
             return []
@@ -209,6 +211,8 @@ class StageProcessor:
 
 def faust_app(app_id: str, settings: Settings, bootstrap: str, partitions: int) -> faust.App:
     """A Faust app with the project's settings and the broker profile."""
+    datadir = settings.data_dir / "faust"
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         app_id,
         broker=[f"kafka://{server}" for server in bootstrap.split(",")],
@@ -218,6 +222,7 @@ def faust_app(app_id: str, settings: Settings, bootstrap: str, partitions: int) 
         stream_buffer_maxsize=max(4 * settings.batch_size, 1000),
         broker_max_poll_records=max(settings.batch_size, 500),
         store="memory://",
+        datadir=str(datadir),
         **profile_for(settings.broker).faust_settings(),
     )
 
@@ -236,6 +241,11 @@ def build_stage_app(
             await deliver(app, await handle_batch(processor, events))
 
     app.agent(source, name=f"hotline-{spec.name}")(run_stage)
+
+    @app.on_partitions_assigned.connect
+    async def log_assignment(sender: faust.App, assigned: set[Any], **_: Any) -> None:
+        mine = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned if tp.topic in spec.inputs)
+        log.info("partitions assigned", stage=spec.name, partitions=mine)
 
     @app.timer(interval=10.0)
     async def report_counters() -> None:
