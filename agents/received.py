@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -32,7 +31,14 @@ from pipeline.ids import (
     status_token_for,
     token_sha256,
 )
-from pipeline.runner import Handler, Inbound, Outbound, StageSpec, producer_identity
+from pipeline.runner import (
+    Handler,
+    Inbound,
+    Outbound,
+    StageSpec,
+    producer_identity,
+    table_update,
+)
 from pipeline.topics import (
     INTAKE,
     INTAKE_REKEYED,
@@ -99,6 +105,7 @@ class UrlProblem(ValueError):
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ASCII_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_url(text: str) -> NormalisedUrl:
@@ -113,7 +120,7 @@ def normalise_url(text: str) -> NormalisedUrl:
     candidate = text.strip()
     if not candidate:
         raise UrlProblem(RejectionReason.missing_url, "The report has no URL.")
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in candidate):
+    if _SPACE_OR_CONTROL.search(candidate):
         raise UrlProblem(RejectionReason.url_invalid, "The URL contains spaces or control characters.")
     try:
         parts = urlsplit(candidate)
@@ -415,28 +422,29 @@ def build(app: faust.App, settings: Settings) -> Handler:
                     headers={SOURCE_HEADER: _source_header(source)},
                 )
             ]
+        outputs: list[Outbound] = []
         stored = url_index.get(decision.url.url)
         entry = UrlIndexEntry.model_validate(stored) if stored else None
         updated, mark = register_report(entry, decision.case_id, source.timestamp_ms, window_ms)
         if updated is not entry:
-            url_index[decision.url.url] = updated.model_dump()
+            partition = inbound.source.partition
+            outputs.append(table_update(url_index, partition, decision.url.url, updated.model_dump()))
+        case_key = decision.case_id.encode()
+        if decision.report.contact is not None:
+            record = ledger_record(decision, secret)
+            outputs.append(Outbound(LEDGER_CONTACTS, case_key, record.model_dump_json().encode()))
         received_at = datetime.fromtimestamp(source.timestamp_ms / 1000, UTC)
         envelope = case_envelope(decision, mark, received_at)
-        case_key = decision.case_id.encode()
-        return [
-            Outbound(
-                LEDGER_CONTACTS,
-                case_key,
-                ledger_record(decision, secret).model_dump_json().encode(),
-            ),
+        outputs.append(
             Outbound(
                 RECEIVED,
                 case_key,
                 envelope.model_dump_json().encode(),
                 case_id=envelope.case_id,
                 event_id=envelope.event_id,
-            ),
-        ]
+            )
+        )
+        return outputs
 
     return handle
 

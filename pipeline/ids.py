@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
@@ -10,12 +9,12 @@ from aiokafka.partitioner import murmur2
 
 # Crockford's alphabet: no I, L, O, U; easy to read out over the phone.
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TO_CROCKFORD = str.maketrans(_B32, _CROCKFORD)
 
 
 def _readable(digest: bytes, length: int) -> str:
-    return base64.b32encode(digest).decode().translate(_TO_CROCKFORD)[:length]
+    """The first `length` base-32 digits of `digest` (5 bits each)."""
+    number = int.from_bytes(digest, "big") >> (len(digest) * 8 - 5 * length)
+    return "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in range(length - 1, -1, -1))
 
 
 def causation_for_intake(submission_id: str | None, partition: int, offset: int) -> str:

@@ -1,0 +1,182 @@
+"""`hotline bench received`: the stage against a raw aiokafka relay, on one broker, in one run.
+
+The benchmark starts its own embedded broker in a temporary directory, so it never mixes its
+reports with real cases. Both contenders get the same reports on identically partitioned
+topics; throughput is reports over the span between their first and last output record
+(broker-side record times), so start-up and group joins are not counted for either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from rich.console import Console
+
+from pipeline.broker import embedded_broker
+from pipeline.config import Settings
+from pipeline.kafka_io import kafka_producer
+from pipeline.profile import profile_for
+from pipeline.topics import INTAKE, RECEIVED, REJECTED, create_topics, load_topics
+
+RELAY_IN, RELAY_OUT = "bench.relay-in", "bench.relay-out"
+TARGET_RATIO = 0.40
+_CATEGORIES = ["terrorism", "extremism", "hate", "drugs", "gambling", "financial_pyramid"]
+
+
+def sample_reports(count: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs: realistic reports, a tenth of them repeats of an earlier URL."""
+    rng = random.Random(seed)
+    reports = []
+    for n in range(count):
+        site = rng.randrange(n // 10 + 1) if n % 10 == 0 else n
+        host = f"site{site}.example.kz"
+        document = {
+            "url": f"https://{host}/posts/{site}?ref=feed",
+            "category": rng.choice(_CATEGORIES),
+            "description": "Жалоба на противоправный контент: " + "текст " * 60,
+            "language": "ru",
+            "channel": "web_form",
+            "submitted_at": datetime.now(UTC).isoformat(),
+            "submission_id": f"bench-{seed}-{n}",
+        }
+        if n % 4 == 0:
+            document["contact"] = {"email": f"reporter{n}@example.kz"}
+        reports.append((host.encode(), orjson.dumps(document)))
+    return reports
+
+
+async def _publish(settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]) -> None:
+    async with kafka_producer(settings, bootstrap) as producer:
+        pending = [await producer.send(topic, value, key=key) for key, value in reports]
+        await asyncio.gather(*pending)
+
+
+async def _output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
+    """Seconds between the first and the last record of `topics` once `expected` are there."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    first, last, seen = None, 0, 0
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {seen} of {expected} outputs within {timeout}s")
+            for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+                for record in batch:
+                    first = record.timestamp if first is None else min(first, record.timestamp)
+                    last = max(last, record.timestamp)
+                seen += len(batch)
+    finally:
+        await consumer.stop()
+    return max((last - (first or last)) / 1000, 0.001)
+
+
+async def raw_relay(settings: Settings, bootstrap: str, expected: int) -> None:
+    """Consume → produce, no logic: the ceiling a stage is measured against."""
+    profile = profile_for(settings.broker)
+    consumer = AIOKafkaConsumer(
+        RELAY_IN,
+        bootstrap_servers=bootstrap,
+        group_id="bench-relay",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=settings.batch_size,
+        **profile.consumer_settings(),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **profile.producer_settings())
+    await consumer.start()
+    await producer.start()
+    relayed = 0
+    try:
+        while relayed < expected:
+            batches = await consumer.getmany(timeout_ms=500, max_records=settings.batch_size)
+            pending = [
+                await producer.send(RELAY_OUT, record.value, key=record.key)
+                for batch in batches.values()
+                for record in batch
+            ]
+            await asyncio.gather(*pending)
+            await consumer.commit()
+            relayed += len(pending)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def run_received_bench(settings: Settings, reports: int, console: Console) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as scratch:
+        bench_settings = settings.model_copy(
+            update={"data_dir": Path(scratch), "bootstrap": None, "kafka_port": 0}
+        )
+        broker = embedded_broker(bench_settings)
+        with console.status("starting a scratch broker for the benchmark"):
+            bootstrap = broker.start()
+        try:
+            return await _measure(bench_settings, bootstrap, reports, console)
+        finally:
+            broker.stop()
+
+
+async def _measure(settings: Settings, bootstrap: str, count: int, console: Console) -> dict[str, Any]:
+    await create_topics(settings, bootstrap)
+    partitions = load_topics(settings.topics_file)[INTAKE].partitions
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(t, partitions, 1) for t in (RELAY_IN, RELAY_OUT)])
+    await admin.close()
+
+    reports = sample_reports(count)
+    console.print(f"publishing {count} reports twice (stage input, relay input)")
+    await _publish(settings, bootstrap, INTAKE, reports)
+    await _publish(settings, bootstrap, RELAY_IN, reports)
+
+    console.print("raw aiokafka relay running")
+    relay = asyncio.create_task(raw_relay(settings, bootstrap, count))
+    relay_s = await _output_span(bootstrap, [RELAY_OUT], count, timeout=600)
+    await relay
+
+    console.print("received stage worker running")
+    env = {
+        **os.environ,
+        "HOTLINE_BOOTSTRAP": bootstrap,
+        "HOTLINE_DATA_DIR": str(settings.data_dir),
+        "HOTLINE_BROKER": settings.broker,
+        "HOTLINE_LOG_LEVEL": "warning",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "stage", "run", "received"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        stage_s = await _output_span(bootstrap, [RECEIVED, REJECTED], count, timeout=600)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+    stage_rate, relay_rate = count / stage_s, count / relay_s
+    ratio = stage_rate / relay_rate
+    return {
+        "reports": count,
+        "broker": settings.broker,
+        "stage_reports_per_s": round(stage_rate),
+        "raw_relay_reports_per_s": round(relay_rate),
+        "ratio": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "meets_target": ratio >= TARGET_RATIO,
+    }
