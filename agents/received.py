@@ -121,7 +121,9 @@ def normalise_url(text: str) -> NormalisedUrl:
     if not candidate:
         raise UrlProblem(RejectionReason.missing_url, "The report has no URL.")
     if _SPACE_OR_CONTROL.search(candidate):
-        raise UrlProblem(RejectionReason.url_invalid, "The URL contains spaces or control characters.")
+        raise UrlProblem(
+            RejectionReason.url_invalid, "The URL contains spaces or control characters."
+        )
     try:
         parts = urlsplit(candidate)
         port = parts.port
@@ -155,7 +157,9 @@ def ascii_host(hostname: str) -> str:
         try:
             return ipaddress.IPv6Address(host).compressed
         except ValueError:
-            raise UrlProblem(RejectionReason.url_invalid, "The URL has a malformed IPv6 address.") from None
+            raise UrlProblem(
+                RejectionReason.url_invalid, "The URL has a malformed IPv6 address."
+            ) from None
     if host.isascii():
         # Accept what resolvers accept (underscores, edge hyphens exist in the wild); IDNA's
         # stricter rules would reject real sites.
@@ -213,7 +217,12 @@ def _refused(causation_id: str, problems: list[FieldProblem]) -> Refused:
 
 
 def _refused_whole(causation_id: str, reason: RejectionReason, message: str) -> Refused:
-    return Refused(causation_id, reason, message, [FieldProblem(field="(report)", code=reason.value, message=message)])
+    return Refused(
+        causation_id,
+        reason,
+        message,
+        [FieldProblem(field="(report)", code=reason.value, message=message)],
+    )
 
 
 def intake_causation(raw: bytes, source: SourceRef) -> str:
@@ -267,7 +276,8 @@ def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
         report = Report.model_validate(document)
     except ValidationError as error:
         problems.extend(
-            p for p in map(_problem_from_pydantic, error.errors(include_url=False))
+            p
+            for p in map(_problem_from_pydantic, error.errors(include_url=False))
             if not (p.field == "url" and problems)
         )
     if problems or url is None:
@@ -428,11 +438,13 @@ def build(app: faust.App, settings: Settings) -> Handler:
         updated, mark = register_report(entry, decision.case_id, source.timestamp_ms, window_ms)
         if updated is not entry:
             partition = inbound.source.partition
-            outputs.append(table_update(url_index, partition, decision.url.url, updated.model_dump()))
+            outputs.append(
+                table_update(url_index, partition, decision.url.url, updated.model_dump())
+            )
         case_key = decision.case_id.encode()
         if decision.report.contact is not None:
-            record = ledger_record(decision, secret)
-            outputs.append(Outbound(LEDGER_CONTACTS, case_key, record.model_dump_json().encode()))
+            contact = ledger_record(decision, secret).model_dump_json().encode()
+            outputs.append(Outbound(LEDGER_CONTACTS, case_key, contact))
         received_at = datetime.fromtimestamp(source.timestamp_ms / 1000, UTC)
         envelope = case_envelope(decision, mark, received_at)
         outputs.append(

@@ -42,7 +42,7 @@ def sample_reports(count: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
     for n in range(count):
         site = rng.randrange(n // 10 + 1) if n % 10 == 0 else n
         host = f"site{site}.example.kz"
-        document = {
+        document: dict[str, Any] = {
             "url": f"https://{host}/posts/{site}?ref=feed",
             "category": rng.choice(_CATEGORIES),
             "description": "Жалоба на противоправный контент: " + "текст " * 60,
@@ -57,7 +57,9 @@ def sample_reports(count: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
     return reports
 
 
-async def _publish(settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]) -> None:
+async def _publish(
+    settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]
+) -> None:
     async with kafka_producer(settings, bootstrap) as producer:
         pending = [await producer.send(topic, value, key=key) for key, value in reports]
         await asyncio.gather(*pending)
@@ -131,7 +133,9 @@ async def run_received_bench(settings: Settings, reports: int, console: Console)
             broker.stop()
 
 
-async def _measure(settings: Settings, bootstrap: str, count: int, console: Console) -> dict[str, Any]:
+async def _measure(
+    settings: Settings, bootstrap: str, count: int, console: Console
+) -> dict[str, Any]:
     await create_topics(settings, bootstrap)
     partitions = load_topics(settings.topics_file)[INTAKE].partitions
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

@@ -183,9 +183,9 @@ def bench_received(
     reports: Annotated[int, typer.Option(help="How many reports to push through.")] = 20_000,
 ) -> None:
     """Throughput of the received stage against a raw aiokafka relay, on a scratch broker."""
-    from pipeline.bench import run_received_bench
-
     import uvloop  # the stage workers run on uvloop too: same loop for both contenders
+
+    from pipeline.bench import run_received_bench
 
     configure_logging("warning")
     result = uvloop.run(run_received_bench(get_settings(), reports, console))

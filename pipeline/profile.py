@@ -32,7 +32,10 @@ class BrokerProfile:
 
     def producer_settings(self) -> dict[str, Any]:
         """Keyword arguments for `aiokafka.AIOKafkaProducer`."""
-        return {"linger_ms": self.producer_linger_ms, "max_batch_size": self.producer_max_batch_size}
+        return {
+            "linger_ms": self.producer_linger_ms,
+            "max_batch_size": self.producer_max_batch_size,
+        }
 
     def consumer_settings(self) -> dict[str, Any]:
         """Keyword arguments for `aiokafka.AIOKafkaConsumer` in a group."""

@@ -18,13 +18,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 import mode.loop
 import orjson
 import structlog
-from faust.types import EventT
+from faust.types import EventT, TableT
+from mode import BaseSignalT
 
 from pipeline import __version__, faust_patches
 from pipeline.config import Settings
@@ -122,7 +123,7 @@ def inbound_from_event(event: EventT) -> Inbound:
     message = event.message
     return Inbound(
         key=message.key,
-        value=message.value,
+        value=message.value or b"",  # a tombstone reads as empty, and is refused as such
         source=SourceRef(
             topic=message.topic,
             partition=message.partition,
@@ -238,14 +239,18 @@ def build_stage_app(
     source = app.topic(*spec.inputs, key_serializer="raw", value_serializer="raw")
 
     async def run_stage(stream: faust.StreamT[bytes]) -> None:
-        batches = stream.take_events(settings.batch_size, within=settings.batch_within)
+        # take_events is on Faust's Stream, not on its StreamT protocol.
+        batches = cast(faust.Stream[bytes], stream).take_events(
+            settings.batch_size, within=settings.batch_within
+        )
         async for events in batches:
             await deliver(app, await handle_batch(processor, events))
 
     app.agent(source, name=f"hotline-{spec.name}")(run_stage)
 
-    @app.on_partitions_assigned.connect
-    async def log_assignment(sender: faust.App, assigned: set[Any], **_: Any) -> None:
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
+    def log_assignment(sender: Any, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
+        assigned: set[Any] = args[0] if args else kwargs.get("assigned", set())
         mine = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned if tp.topic in spec.inputs)
         log.info("partitions assigned", stage=spec.name, partitions=mine)
 
@@ -263,7 +268,7 @@ async def handle_batch(processor: StageProcessor, events: Sequence[EventT]) -> l
     return outputs
 
 
-def table_update(table: faust.Table, partition: int, key: str, value: Any) -> Outbound:
+def table_update(table: TableT[Any, Any], partition: int, key: str, value: Any) -> Outbound:
     """Change a table entry here and return its changelog record.
 
     The record goes out with the batch's outputs, so the change is on the broker before the

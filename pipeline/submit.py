@@ -77,7 +77,9 @@ async def submit_lines(
                 try:
                     value, key, receipt = prepare(line, secret)
                 except orjson.JSONDecodeError as error:
-                    receipts.append({"line": number, "rejected": "malformed_json", "message": str(error)})
+                    receipts.append(
+                        {"line": number, "rejected": "malformed_json", "message": str(error)}
+                    )
                     continue
                 receipts.append({"line": number, **receipt})
                 if key is not None:

@@ -35,7 +35,9 @@ class CaseReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description="Normalised URL: lower-case scheme and host, punycode, no fragment.")
+    url: str = Field(
+        description="Normalised URL: lower-case scheme and host, punycode, no fragment."
+    )
     reported_url: str = Field(description="The URL exactly as the reporter gave it.")
     host: str
     category: Category

@@ -85,4 +85,3 @@ class Report(BaseModel):
             "(a retry) yields the same case, not a new one."
         ),
     )
-

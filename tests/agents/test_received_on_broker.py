@@ -12,12 +12,19 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from pipeline.config import BrokerKind
 from pipeline.kafka_io import read_topic
 from pipeline.profile import profile_for
-from pipeline.topics import INTAKE, LEDGER_CONTACTS, RECEIVED, REJECTED, create_topics
+from pipeline.topics import (
+    INTAKE,
+    INTAKE_REKEYED,
+    LEDGER_CONTACTS,
+    RECEIVED,
+    REJECTED,
+    create_topics,
+)
 from tests.fixtures.broker import needs_own_broker
 from tests.fixtures.stage import StageWorkerFactory, wait_until
 
@@ -72,9 +79,10 @@ def bad_reports(run: str) -> list[bytes]:
     ]
 
 
-def mixed_batch(run: str, count: int) -> list[Sent]:
+def mixed_batch(run: str, count: int, keyed_by_host: bool = False) -> list[Sent]:
     """Valid reports (a third keyed by host, the rest by anything), repeats of URLs,
-    re-sent submissions, and every kind of bad input."""
+    re-sent submissions, and every kind of bad input. `keyed_by_host` keys every valid
+    report as intake services are asked to, so none takes the rekeyed hop."""
     rng = random.Random(run)
     sent: list[Sent] = []
     bad = bad_reports(run)
@@ -83,7 +91,11 @@ def mixed_batch(run: str, count: int) -> list[Sent]:
         kind = n % 10
         if kind in (0, 1, 2, 3, 4):
             host = f"site{n}-{run}.example.kz"
-            key = rng.choice([host.encode(), uuid.uuid4().bytes, None])
+            key = (
+                host.encode()
+                if keyed_by_host
+                else rng.choice([host.encode(), uuid.uuid4().bytes, None])
+            )
             sid = f"{run}-{n}" if n % 2 else None
             contact = {"contact": {"email": f"reporter{n}@mail.kz"}} if n % 3 == 0 else {}
             sent.append(Sent(key, valid_report(f"https://{host}/p", sid, **contact), sid, True))
@@ -91,12 +103,15 @@ def mixed_batch(run: str, count: int) -> list[Sent]:
             group = f"repeat{n // 10}"
             url = f"HTTPS://{group}-{run}.Example.KZ/same?x=1#{n}"
             sid = f"{run}-{n}"
-            sent.append(Sent(uuid.uuid4().bytes, valid_report(url, sid), sid, True, group))
+            key = f"{group}-{run}.example.kz".encode() if keyed_by_host else uuid.uuid4().bytes
+            sent.append(Sent(key, valid_report(url, sid), sid, True, group))
         elif kind == 7:
             sid = f"{run}-resent-{n}"
-            value = valid_report(f"https://resent{n}-{run}.example.kz/", sid)
-            sent.append(Sent(None, value, sid, True))
-            sent.append(Sent(None, value, sid, True))  # the intake service retried
+            host = f"resent{n}-{run}.example.kz"
+            value = valid_report(f"https://{host}/", sid)
+            key = host.encode() if keyed_by_host else None
+            sent.append(Sent(key, value, sid, True))
+            sent.append(Sent(key, value, sid, True))  # the intake service retried
         else:
             sent.append(Sent(None, bad[n % len(bad)], None, False))
     return sent[:count]
@@ -249,16 +264,34 @@ def test_two_workers_split_the_partitions(
     assert len(mine | theirs) == 8  # 4 partitions of hotline.intake and of the rekeyed topic
 
 
+def lag(bootstrap: str, group: str = "hotline-received") -> int:
+    """Messages of the stage's input topics not yet committed by its group."""
+
+    async def measure() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+        await consumer.start()
+        try:
+            inputs = [TopicPartition(t, p) for t in (INTAKE, INTAKE_REKEYED) for p in range(4)]
+            ends = await consumer.end_offsets(inputs)
+            committed = [await consumer.committed(tp) or 0 for tp in inputs]
+            return sum(ends[tp] - done for tp, done in zip(inputs, committed, strict=True))
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(measure())
+
+
 @needs_own_broker
 def test_cases_survive_a_broker_restart(
     kafka: Any, pipeline_bootstrap: str, stage_worker: StageWorkerFactory
 ) -> None:
-    first_batch = mixed_batch(uuid.uuid4().hex[:8], 60)
+    first_batch = mixed_batch(uuid.uuid4().hex[:8], 60, keyed_by_host=True)
     asyncio.run(produce(pipeline_bootstrap, first_batch))
     worker = stage_worker()
     expected_first = {s.causation for s in first_batch}
     wait_until(lambda: accounted(pipeline_bootstrap, first_batch) == expected_first, 120, "batch 1")
-    assert worker.stop() == 0  # a clean stop commits the offsets
+    wait_until(lambda: lag(pipeline_bootstrap) == 0, 60, "batch 1 offsets to be committed")
+    assert worker.stop() == 0
     emitted_before = sum(len(x) for x in outcomes(pipeline_bootstrap, expected_first))
 
     kafka.stop()
@@ -266,7 +299,7 @@ def test_cases_survive_a_broker_restart(
     assert kafka.bootstrap == pipeline_bootstrap
 
     assert_exactly_once(pipeline_bootstrap, first_batch)  # still on disk
-    second_batch = mixed_batch(uuid.uuid4().hex[:8], 60)
+    second_batch = mixed_batch(uuid.uuid4().hex[:8], 60, keyed_by_host=True)
     asyncio.run(produce(pipeline_bootstrap, second_batch))
     stage_worker()
     expected_second = {s.causation for s in second_batch}
