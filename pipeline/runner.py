@@ -53,7 +53,7 @@ class Outbound:
     value: bytes
     headers: dict[str, bytes] = field(default_factory=dict)
     partition: int | None = None  # None: the default partitioner, by key
-    # For logs only.
+    # Bound to the stage's log line for this output.
     case_id: str | None = None
     event_id: str | None = None
 
@@ -163,7 +163,10 @@ class StageProcessor:
         self.counters = StageCounters()
 
     async def process(self, inbound: Inbound) -> list[Outbound]:
-        identity = self.spec.identify(inbound)
+        try:
+            identity = self.spec.identify(inbound)
+        except Exception:  # an input the stage cannot even name is still processed once
+            identity = None
         # One input may pass a stage twice through different topics (a rekeyed report).
         input_id = None if identity is None else f"{inbound.source.topic}|{identity}"
         if input_id is not None and self.window.seen(input_id):
@@ -194,6 +197,15 @@ class StageProcessor:
             self.window.remember(input_id)
         self.counters.processed += 1
         self.counters.outputs += len(outputs)
+        for out in outputs:
+            if out.event_id is not None:
+                log.debug(
+                    "event produced",
+                    stage=self.spec.name,
+                    case_id=out.case_id,
+                    event_id=out.event_id,
+                    topic=out.topic,
+                )
         return outputs
 
     def _dead(self, inbound: Inbound, error: BaseException, attempts: int) -> Outbound:

@@ -105,3 +105,18 @@ def test_seen_window_forgets_the_oldest() -> None:
         window.remember(key)
     assert not window.seen("a")
     assert window.seen("b") and window.seen("c")
+
+
+def test_input_that_cannot_be_named_is_still_processed() -> None:
+    async def handler(message: Inbound) -> list[Outbound]:
+        return [Outbound("hotline.out", b"k", message.value)]
+
+    runner = processor(handler)
+    runner.spec = StageSpec(
+        name="probe",
+        inputs=("hotline.in",),
+        build=runner.spec.build,
+        identify=lambda message: message.value.decode(),  # fails on these bytes
+    )
+    outputs = asyncio.run(runner.process(inbound(b"\xff\xfe")))
+    assert [o.value for o in outputs] == [b"\xff\xfe"]
