@@ -47,9 +47,9 @@ async def _assigned_consumer(
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, at_least: int = 0, timeout: float = 60.0
+    bootstrap: str, topic: str, *, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of `topic` up to its end, waiting (up to `timeout`) for `at_least` of them."""
+    """Every record of `topic` up to its end offsets."""
     consumer, assigned = await _assigned_consumer(bootstrap, topic)
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
@@ -57,11 +57,9 @@ async def read_topic(
         while True:
             ends = await consumer.end_offsets(assigned)
             at_end = all([await consumer.position(tp) >= ends[tp] for tp in assigned])
-            if at_end and len(records) >= at_least:
+            if at_end:
                 return records
             if asyncio.get_running_loop().time() > deadline:
-                if at_end:
-                    return records
                 raise TimeoutError(f"{topic}: read {len(records)} records in {timeout}s")
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for batch in batches.values():
