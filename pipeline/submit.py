@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from agents.received import Refused, admit
 from pipeline.config import Settings
-from pipeline.ids import case_id_for, causation_for_intake, status_token_for
+from pipeline.ids import status_token_for
 from pipeline.kafka_io import kafka_producer
 from pipeline.topics import INTAKE
 from schemas import SourceRef
@@ -55,8 +55,8 @@ def prepare(line: bytes, secret: str) -> tuple[bytes, bytes | None, dict[str, An
     decision = admit(line, _NOWHERE)
     if isinstance(decision, Refused):
         return line, None, {"rejected": decision.reason.value, "message": decision.message}
-    causation = causation_for_intake(decision.report.submission_id, 0, 0)
-    case_id = case_id_for(causation)
+    # With a submission id the case id does not depend on where the message lands.
+    case_id = decision.case_id
     receipt = {"case_id": case_id, "status_token": status_token_for(case_id, secret)}
     return line, decision.url.host.encode(), receipt
 
