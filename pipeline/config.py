@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_retries: int = 3  # attempts of a failing event before it is dead-lettered
     retry_backoff: float = 0.2  # seconds, doubled per attempt
     dedup_memory: int = 200_000  # event ids remembered per worker to drop redeliveries
+    concurrency: int = 64  # events in flight per worker of a stage waiting on the network
+    commit_interval: float = 0.5  # seconds between commits of finished input offsets
 
     # received stage.
     duplicate_window_hours: float = 72.0

@@ -2,8 +2,10 @@
 
 Every stage gets the same guarantees from here, so stage modules hold only their own logic:
 - its own app id and consumer group `hotline-<stage>`, starting from the earliest offset;
-- events taken in batches; outputs are produced and *delivered* before the batch is acked,
-  so offsets are committed only after the output exists (at-least-once);
+- events run in batches (a stage with state, in order) or up to `concurrency` at a time (a
+  stage waiting on the network); an event's outputs are *delivered* before its offset counts
+  as finished, and offsets are committed only below the oldest unfinished event
+  (pipeline/offsets.py), so the output always exists before the input is committed;
 - redelivered inputs dropped by id (a bounded in-memory window; outputs carry deterministic
   event ids, so a duplicate that slips through is dropped downstream);
 - failures retried with backoff, then dead-lettered with the error and the original bytes.
@@ -28,7 +30,9 @@ from faust.types import EventT, TableT
 from mode import BaseSignalT
 
 from pipeline import __version__, faust_patches
+from pipeline.commits import commit_offsets
 from pipeline.config import Settings
+from pipeline.offsets import OffsetTracker, Partition
 from pipeline.profile import profile_for
 from pipeline.topics import dead_letter_topic
 from schemas import DeadLetter, Producer, SourceRef
@@ -75,6 +79,9 @@ class StageSpec:
     identify: Callable[[Inbound], str | None]
     # What of the original bytes may be kept on a dead letter (personal data removed).
     redact: Callable[[bytes], bytes] = lambda raw: raw
+    # False: batches in offset order (the stage keeps state); True: events at once, up to
+    # `Settings.concurrency`, for a stage whose time goes to waiting on the network.
+    concurrent: bool = False
 
 
 def producer_identity(stage: str) -> Producer:
@@ -248,29 +255,115 @@ def build_stage_app(
     app = faust_app(f"hotline-{spec.name}", settings, bootstrap, partitions)
     handler = spec.build(app, settings)
     processor = StageProcessor(spec, handler, settings)
-    source = app.topic(*spec.inputs, key_serializer="raw", value_serializer="raw")
+    conveyor = Conveyor(app, processor, settings)
+    # acks=False: Faust neither tracks nor commits these offsets; the conveyor does.
+    source = app.topic(*spec.inputs, key_serializer="raw", value_serializer="raw", acks=False)
 
     async def run_stage(stream: faust.StreamT[bytes]) -> None:
         # take_events is on Faust's Stream, not on its StreamT protocol.
         batches = cast(faust.Stream[bytes], stream).take_events(
             settings.batch_size, within=settings.batch_within
         )
-        async for events in batches:
-            await deliver(app, await handle_batch(processor, events))
+        try:
+            async for events in batches:
+                await conveyor.take(events)
+        finally:
+            await conveyor.settle()
 
     app.agent(source, name=f"hotline-{spec.name}")(run_stage)
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
+    async def hand_over(sender: Any, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
+        revoked: set[Any] = args[0] if args else kwargs.get("revoked", set())
+        await conveyor.settle()
+        conveyor.tracker.forget({Partition(tp.topic, tp.partition) for tp in revoked})
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     def log_assignment(sender: Any, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
         assigned: set[Any] = args[0] if args else kwargs.get("assigned", set())
         mine = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned if tp.topic in spec.inputs)
         log.info("partitions assigned", stage=spec.name, partitions=mine)
+
+    @app.timer(interval=settings.commit_interval)
+    async def commit_finished() -> None:
+        await conveyor.commit()
 
     @app.timer(interval=10.0)
     async def report_counters() -> None:
         log.info("stage progress", stage=spec.name, **processor.counters.as_dict())
 
     return app, processor
+
+
+def _position(event: EventT) -> tuple[Partition, int, int]:
+    message = event.message
+    return Partition(message.topic, message.partition), message.offset, message.generation_id or 0
+
+
+class Conveyor:
+    """Moves events through the processor and tracks which input offsets are finished."""
+
+    def __init__(self, app: faust.App, processor: StageProcessor, settings: Settings) -> None:
+        self.app = app
+        self.processor = processor
+        self.settings = settings
+        self.tracker = OffsetTracker()
+        self.concurrent = processor.spec.concurrent
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def take(self, events: Sequence[EventT]) -> None:
+        if self.concurrent:
+            for event in events:
+                await self._slots.acquire()
+                position = _position(event)
+                if not self.tracker.begin(*position):
+                    self._slots.release()  # fetched before a rebalance: it will come again
+                    continue
+                task = asyncio.create_task(self._one(event, position))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return
+        current = []
+        for event in events:
+            position = _position(event)
+            if self.tracker.begin(*position):
+                current.append((event, position))
+        try:
+            await deliver(self.app, await handle_batch(self.processor, [e for e, _ in current]))
+        except Exception as error:
+            await self._fail(error)
+            return
+        for _, position in current:
+            self.tracker.finish(*position)
+
+    async def _one(self, event: EventT, position: tuple[Partition, int, int]) -> None:
+        try:
+            await deliver(self.app, await self.processor.process(inbound_from_event(event)))
+            self.tracker.finish(*position)
+        except Exception as error:
+            await self._fail(error)
+        finally:
+            self._slots.release()
+
+    async def _fail(self, error: Exception) -> None:
+        """Outputs could not be delivered: the offset stays unfinished and the worker stops, so
+        a restarted worker redoes the event rather than passing over it."""
+        log.error("delivery failed, stopping", stage=self.processor.spec.name, error=repr(error))
+        await self.app.crash(error)
+
+    async def commit(self) -> None:
+        points = self.tracker.committable()
+        if points:
+            generation = self.tracker.generation
+            self.tracker.committed(await commit_offsets(self.app, points), generation)
+
+    async def settle(self) -> None:
+        """Let events in flight finish (bounded by the session timeout), then commit."""
+        deadline = time.monotonic() + self.app.conf.broker_session_timeout / 2
+        while self.tracker.in_flight() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await self.commit()
 
 
 async def handle_batch(processor: StageProcessor, events: Sequence[EventT]) -> list[Outbound]:
@@ -309,7 +402,7 @@ async def deliver(app: faust.App, outputs: Sequence[Outbound]) -> None:
 
 
 def run_worker(app: faust.App, loglevel: str) -> None:
-    """Run a worker until SIGINT/SIGTERM; Faust commits acked offsets on the way out."""
+    """Run a worker until SIGINT/SIGTERM; finished offsets are committed on the way out."""
     # uvloop roughly doubles what Faust's per-message machinery can move.
     mode.loop.use("uvloop")
     worker = faust.Worker(app, loglevel=loglevel, override_logging=False, quiet=True)

@@ -19,6 +19,7 @@ from pipeline.kafka_io import read_topic
 from pipeline.profile import profile_for
 from pipeline.topics import (
     INTAKE,
+    INTAKE_REKEYED,
     LEDGER_CONTACTS,
     RECEIVED,
     REJECTED,
@@ -78,10 +79,9 @@ def bad_reports(run: str) -> list[bytes]:
     ]
 
 
-def mixed_batch(run: str, count: int, keyed_by_host: bool = False) -> list[Sent]:
-    """Valid reports (a third keyed by host, the rest by anything), repeats of URLs,
-    re-sent submissions, and every kind of bad input. `keyed_by_host` keys every valid
-    report as intake services are asked to, so none takes the rekeyed hop."""
+def mixed_batch(run: str, count: int) -> list[Sent]:
+    """Valid reports (a third keyed by host, the rest by anything, so many take the rekeyed
+    hop), repeats of URLs, re-sent submissions, and every kind of bad input."""
     rng = random.Random(run)
     sent: list[Sent] = []
     bad = bad_reports(run)
@@ -90,11 +90,7 @@ def mixed_batch(run: str, count: int, keyed_by_host: bool = False) -> list[Sent]
         kind = n % 10
         if kind in (0, 1, 2, 3, 4):
             host = f"site{n}-{run}.example.kz"
-            key = (
-                host.encode()
-                if keyed_by_host
-                else rng.choice([host.encode(), uuid.uuid4().bytes, None])
-            )
+            key = rng.choice([host.encode(), uuid.uuid4().bytes, None])
             sid = f"{run}-{n}" if n % 2 else None
             contact = {"contact": {"email": f"reporter{n}@mail.kz"}} if n % 3 == 0 else {}
             sent.append(Sent(key, valid_report(f"https://{host}/p", sid, **contact), sid, True))
@@ -102,15 +98,13 @@ def mixed_batch(run: str, count: int, keyed_by_host: bool = False) -> list[Sent]
             group = f"repeat{n // 10}"
             url = f"HTTPS://{group}-{run}.Example.KZ/same?x=1#{n}"
             sid = f"{run}-{n}"
-            key = f"{group}-{run}.example.kz".encode() if keyed_by_host else uuid.uuid4().bytes
-            sent.append(Sent(key, valid_report(url, sid), sid, True, group))
+            sent.append(Sent(uuid.uuid4().bytes, valid_report(url, sid), sid, True, group))
         elif kind == 7:
             sid = f"{run}-resent-{n}"
             host = f"resent{n}-{run}.example.kz"
             value = valid_report(f"https://{host}/", sid)
-            key = host.encode() if keyed_by_host else None
-            sent.append(Sent(key, value, sid, True))
-            sent.append(Sent(key, value, sid, True))  # the intake service retried
+            sent.append(Sent(None, value, sid, True))
+            sent.append(Sent(None, value, sid, True))  # the intake service retried
         else:
             sent.append(Sent(None, bad[n % len(bad)], None, False))
     return sent[:count]
@@ -203,8 +197,8 @@ def test_mixed_reports_accounted_exactly_once_across_a_crash(
 
     worker = stage_worker()
     wait_until(lambda: bool(accounted(pipeline_bootstrap, head)), 120, "the first outputs")
-    # Kill while the rest streams in: Faust commits every few seconds, so work is done whose
-    # offsets are not committed yet and will be redelivered to the next worker.
+    # Kill while the rest streams in: work is done whose offsets are not committed yet
+    # (commits run every half second) and will be redelivered to the next worker.
     asyncio.run(produce(pipeline_bootstrap, tail))
     time.sleep(0.5)
     worker.kill()
@@ -280,17 +274,20 @@ def lag(bootstrap: str, topic: str = INTAKE, group: str = "hotline-received") ->
     return asyncio.run(measure())
 
 
+def uncommitted(bootstrap: str) -> int:
+    return lag(bootstrap, INTAKE) + lag(bootstrap, INTAKE_REKEYED)
+
+
 @needs_own_broker
 def test_cases_survive_a_broker_restart(
     kafka: Any, pipeline_bootstrap: str, stage_worker: StageWorkerFactory
 ) -> None:
-    first_batch = mixed_batch(uuid.uuid4().hex[:8], 60, keyed_by_host=True)
+    first_batch = mixed_batch(uuid.uuid4().hex[:8], 60)
     asyncio.run(produce(pipeline_bootstrap, first_batch))
     worker = stage_worker()
     expected_first = {s.causation for s in first_batch}
     wait_until(lambda: accounted(pipeline_bootstrap, first_batch) == expected_first, 120, "batch 1")
-    # Batch 1 is keyed by host, so it is all on hotline.intake.
-    wait_until(lambda: lag(pipeline_bootstrap) == 0, 60, "batch 1 offsets to be committed")
+    wait_until(lambda: uncommitted(pipeline_bootstrap) == 0, 60, "batch 1 offsets committed")
     assert worker.stop() == 0
     emitted_before = sum(len(x) for x in outcomes(pipeline_bootstrap, expected_first))
 
@@ -299,7 +296,7 @@ def test_cases_survive_a_broker_restart(
     assert kafka.bootstrap == pipeline_bootstrap
 
     assert_exactly_once(pipeline_bootstrap, first_batch)  # still on disk
-    second_batch = mixed_batch(uuid.uuid4().hex[:8], 60, keyed_by_host=True)
+    second_batch = mixed_batch(uuid.uuid4().hex[:8], 60)
     asyncio.run(produce(pipeline_bootstrap, second_batch))
     stage_worker()
     expected_second = {s.causation for s in second_batch}
@@ -309,6 +306,20 @@ def test_cases_survive_a_broker_restart(
     assert_exactly_once(pipeline_bootstrap, second_batch)
     # Resumed from the committed offsets: nothing of batch 1 was processed again.
     assert sum(len(x) for x in outcomes(pipeline_bootstrap, expected_first)) == emitted_before
+
+
+def test_a_clean_stop_commits_what_was_finished(
+    pipeline_bootstrap: str, stage_worker: StageWorkerFactory
+) -> None:
+    # No timed commits: only the stop itself can commit.
+    worker = stage_worker(HOTLINE_COMMIT_INTERVAL="3600")
+    batch = mixed_batch(uuid.uuid4().hex[:8], 80)
+    asyncio.run(produce(pipeline_bootstrap, batch))
+    expected = {s.causation for s in batch}
+    wait_until(lambda: accounted(pipeline_bootstrap, batch) == expected, 120, "the batch")
+    assert uncommitted(pipeline_bootstrap) > 0
+    assert worker.stop() == 0
+    assert uncommitted(pipeline_bootstrap) == 0
 
 
 def test_end_to_end_on_tansu(
