@@ -6,6 +6,7 @@ The defaults run the embedded demo on one machine: an embedded Apache Kafka unde
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -50,7 +51,27 @@ class Settings(BaseSettings):
     # production; the default only serves the demo.
     token_secret: SecretStr = SecretStr("hotline-demo-secret-change-me")
 
+    # External lookups (url-verify, content-check). Every lookup has a timeout and a cache.
+    dns_servers: str = ""  # comma-separated addresses; empty: the system's resolvers
+    dns_port: int = 53
+    dns_timeout: float = 3.0  # seconds for one name, all its tries included
+    http_timeout: float = 10.0  # seconds for one HTTP request, body included
+    max_redirects: int = 10
+    lookup_cache_ttl: float = 300.0  # seconds a DNS answer or a link check is reused
+    verify_attempts: int = 3  # tries of a transiently failing link before "unreachable"
+    verify_backoff: float = 0.5  # seconds, doubled per try
+    # Non-public networks the fetcher may still reach, comma-separated CIDRs: only for the
+    # sandbox internet (127.1.0.0/16). Everything else private, loopback, link-local,
+    # multicast or reserved is never fetched.
+    fetch_allow_networks: str = ""
+
     log_level: str = "info"
+
+    def dns_server_list(self) -> list[str]:
+        return [s.strip() for s in self.dns_servers.split(",") if s.strip()]
+
+    def allowed_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(n.strip()) for n in self.fetch_allow_networks.split(",") if n.strip()]
 
 
 @lru_cache(maxsize=1)

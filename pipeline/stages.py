@@ -6,7 +6,7 @@ import importlib
 
 from pipeline.runner import StageSpec
 
-STAGE_MODULES = {"received": "agents.received"}
+STAGE_MODULES = {"received": "agents.received", "url-verify": "agents.url_verify"}
 
 
 def stage_spec(name: str) -> StageSpec:

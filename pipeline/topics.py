@@ -17,6 +17,7 @@ INTAKE_REKEYED = "hotline.intake.rekeyed"
 RECEIVED = "hotline.received"
 REJECTED = "hotline.rejected"
 TERMINATED = "hotline.terminated"
+URL_VERIFIED = "hotline.url-verified"
 LEDGER_CONTACTS = "hotline.ledger.contacts"
 
 

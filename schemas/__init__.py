@@ -1,6 +1,15 @@
 """Typed models at every boundary of the pipeline, and their exported JSON Schemas."""
 
-from schemas.envelope import CaseReport, CaseSnapshot, Envelope, Outcome, Producer, StageName
+from schemas.envelope import (
+    CaseReport,
+    CaseSnapshot,
+    Envelope,
+    Outcome,
+    Producer,
+    RedirectHop,
+    StageName,
+    UrlFacts,
+)
 from schemas.records import (
     DeadLetter,
     FieldProblem,
@@ -22,10 +31,12 @@ __all__ = [
     "LedgerContact",
     "Outcome",
     "Producer",
+    "RedirectHop",
     "Rejection",
     "RejectionReason",
     "Report",
     "ReporterContact",
     "SourceRef",
     "StageName",
+    "UrlFacts",
 ]

@@ -56,12 +56,41 @@ class CaseReport(BaseModel):
     )
 
 
+class RedirectHop(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    status: int
+    location: str | None = None
+
+
+class UrlFacts(BaseModel):
+    """What the url-verify stage found out about the link: does it resolve, does it answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked_at: AwareDatetime
+    host: str
+    addresses: list[str] = Field(description="A and AAAA answers for the host, in order.")
+    cname_chain: list[str] = Field(description="CNAME names followed from the host, in order.")
+    final_url: str | None = Field(description="Where the redirects ended; None if unreachable.")
+    status: int | None = Field(description="HTTP status of the final answer.")
+    method: Literal["HEAD", "GET"] | None = None
+    redirects: list[RedirectHop] = Field(default_factory=list)
+    content_type: str | None = None
+    attempts: int = Field(ge=1, description="Tries made, transient failures retried.")
+    dns_ms: float | None = None
+    http_ms: float | None = None
+    error: str | None = Field(default=None, description="Why the link could not be checked.")
+
+
 class CaseSnapshot(BaseModel):
     """Everything learned about the case so far; later stages add their facts here."""
 
     model_config = ConfigDict(extra="forbid")
 
     report: CaseReport
+    url: UrlFacts | None = None
 
 
 class Envelope(BaseModel):

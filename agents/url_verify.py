@@ -1,0 +1,121 @@
+"""url-verify: does the reported link resolve, and does the site answer?
+
+Resolves the host (A and AAAA, CNAME chain recorded), refuses private, loopback, link-local,
+multicast and metadata targets (pipeline/lookups/guard.py), then asks the site with HEAD (GET
+when HEAD is refused), following redirects one checked hop at a time. Transient failures
+(timeouts, 5xx, 429) are tried again with backoff before the case ends as "unreachable". A link
+that works goes on with its facts; one that cannot work ends the case with a reason the reporter
+can be told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import faust
+
+from pipeline.config import Settings
+from pipeline.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
+from pipeline.lookups.dns import DnsResolver
+from pipeline.lookups.links import LinkCheck, LinkChecker
+from pipeline.runner import Handler, Inbound, Outbound, StageSpec
+from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from schemas import Outcome, StageName, UrlFacts
+
+STAGE: StageName = "url-verify"
+INPUTS = (RECEIVED,)  # outputs: URL_VERIFIED (the link works), TERMINATED (it cannot)
+
+# Reason codes of a terminated case, with what the reporter is told.
+REASONS = {
+    "does_not_resolve": "The link's domain does not exist.",
+    "no_address": "The link's domain has no address to connect to.",
+    "forbidden_address": "The link points to a private or local network address.",
+    "scheme_not_allowed": "Only http and https links can be checked.",
+    "not_found": "The site answers that the page does not exist (404).",
+    "gone": "The site answers that the page was removed (410).",
+    "refused": "The site refuses to show the page.",
+    "too_many_redirects": "The link redirects too many times.",
+    "unreachable": "The site could not be reached after several tries.",
+}
+
+_PROBLEM_REASONS = {
+    "dns_nxdomain": "does_not_resolve",
+    "dns_no_address": "no_address",
+    "forbidden_address": "forbidden_address",
+    "scheme_not_allowed": "scheme_not_allowed",
+    "too_many_redirects": "too_many_redirects",
+}
+
+
+def verdict(check: LinkCheck) -> tuple[Outcome, str | None]:
+    """Continue with a link that answers; terminate, with a reason code, one that cannot work.
+
+    Called with the last try's check: a transient failure here has used up its tries.
+    """
+    if check.problem is not None:
+        return Outcome.terminated, _PROBLEM_REASONS.get(check.problem, "unreachable")
+    status = check.status or 0
+    if status == 404:
+        return Outcome.terminated, "not_found"
+    if status == 410:
+        return Outcome.terminated, "gone"
+    if status >= 500 or status == 429:
+        return Outcome.terminated, "unreachable"
+    # 401/403: the site answers but wants a login or refuses robots; the analyst still looks.
+    if status >= 400 and status not in (401, 403):
+        return Outcome.terminated, "refused"
+    return Outcome.continue_, None
+
+
+def url_facts(check: LinkCheck, attempts: int, host: str, reason: str | None) -> UrlFacts:
+    resolution = check.resolution
+    return UrlFacts(
+        checked_at=datetime.now(UTC),
+        host=host,
+        addresses=list(resolution.addresses) if resolution else [],
+        cname_chain=list(resolution.cname_chain) if resolution else [],
+        final_url=check.final_url,
+        status=check.status,
+        method="GET" if check.method == "GET" else ("HEAD" if check.method else None),
+        redirects=list(check.redirects),
+        content_type=check.content_type,
+        attempts=attempts,
+        dns_ms=resolution.elapsed_ms if resolution else None,
+        http_ms=check.http_ms,
+        error=None if reason is None else f"{REASONS[reason]} ({check.detail or check.status})",
+    )
+
+
+# ---------------------------------------------------------------- agent wiring
+
+
+def build(app: faust.App, settings: Settings) -> Handler:
+    checker = LinkChecker(settings, DnsResolver(settings))
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
+    async def close_client(sender: object, **kwargs: object) -> None:
+        await checker.close()
+
+    async def handle(inbound: Inbound) -> list[Outbound]:
+        previous = read_envelope(inbound.value)
+        report = previous.case.report
+        attempts = 0
+        while True:
+            attempts += 1
+            check = await checker.check(report.url)
+            if not check.transient or attempts >= settings.verify_attempts:
+                break
+            await asyncio.sleep(settings.verify_backoff * 2 ** (attempts - 1))
+        outcome, reason = verdict(check)
+        case = previous.case.model_copy(
+            update={"url": url_facts(check, attempts, report.host, reason)}
+        )
+        envelope = next_envelope(previous, STAGE, outcome, reason, case)
+        topic = URL_VERIFIED if outcome is Outcome.continue_ else TERMINATED
+        return [envelope_output(topic, envelope)]
+
+    return handle
+
+
+SPEC = StageSpec(name=STAGE, inputs=INPUTS, build=build, identify=input_event_id, concurrent=True)

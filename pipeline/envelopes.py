@@ -1,0 +1,59 @@
+"""Building a stage's output envelope from its input: same case, one more stage of facts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from pipeline.ids import event_id_for
+from pipeline.runner import Inbound, Outbound, PermanentError, producer_identity
+from schemas import CaseSnapshot, Envelope, Outcome, StageName
+
+
+def read_envelope(raw: bytes) -> Envelope:
+    """The input event; one that is not a valid envelope can never be processed."""
+    try:
+        return Envelope.model_validate_json(raw)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        raise PermanentError(f"not a case envelope: {error}") from error
+
+
+def next_envelope(
+    previous: Envelope,
+    stage: StageName,
+    outcome: Outcome,
+    reason: str | None,
+    case: CaseSnapshot,
+) -> Envelope:
+    return Envelope(
+        event_id=event_id_for(previous.case_id, stage, previous.event_id),
+        case_id=previous.case_id,
+        stage=stage,
+        occurred_at=datetime.now(UTC),
+        causation_id=previous.event_id,
+        producer=producer_identity(stage),
+        outcome=outcome,
+        reason=reason,
+        case=case,
+    )
+
+
+def envelope_output(topic: str, envelope: Envelope) -> Outbound:
+    return Outbound(
+        topic,
+        envelope.case_id.encode(),
+        envelope.model_dump_json().encode(),
+        case_id=envelope.case_id,
+        event_id=envelope.event_id,
+    )
+
+
+def input_event_id(inbound: Inbound) -> str | None:
+    """The input envelope's event id, to drop redeliveries; None when it has none."""
+    try:
+        document = orjson.loads(inbound.value)
+    except orjson.JSONDecodeError:
+        return None
+    event_id = document.get("event_id") if isinstance(document, dict) else None
+    return event_id if isinstance(event_id, str) else None

@@ -1,0 +1,1 @@
+"""External lookups: DNS, the SSRF guard, guarded HTTP link checks; each with timeout and cache."""

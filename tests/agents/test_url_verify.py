@@ -1,0 +1,80 @@
+"""url-verify's decision: which link checks go on, and the reason a case ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.url_verify import REASONS, url_facts, verdict
+from pipeline.lookups.dns import Resolution
+from pipeline.lookups.links import LinkCheck
+from schemas import Outcome, RedirectHop
+
+URL = "http://site.kz/page"
+
+
+def answered(status: int, **extra: object) -> LinkCheck:
+    return LinkCheck(URL, final_url=URL, status=status, method="HEAD", **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("status", [200, 204, 206, 401, 403])
+def test_a_site_that_answers_goes_on(status: int) -> None:
+    assert verdict(answered(status)) == (Outcome.continue_, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (404, "not_found"),
+        (410, "gone"),
+        (400, "refused"),
+        (451, "refused"),
+        (500, "unreachable"),
+        (503, "unreachable"),
+        (429, "unreachable"),
+    ],
+)
+def test_status_codes_that_end_the_case(status: int, reason: str) -> None:
+    assert verdict(answered(status)) == (Outcome.terminated, reason)
+
+
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [
+        ("dns_nxdomain", "does_not_resolve"),
+        ("dns_no_address", "no_address"),
+        ("dns_timeout", "unreachable"),
+        ("forbidden_address", "forbidden_address"),
+        ("scheme_not_allowed", "scheme_not_allowed"),
+        ("too_many_redirects", "too_many_redirects"),
+        ("timeout", "unreachable"),
+        ("connect", "unreachable"),
+    ],
+)
+def test_problems_that_end_the_case(problem: str, reason: str) -> None:
+    assert verdict(LinkCheck(URL, problem=problem)) == (Outcome.terminated, reason)
+
+
+def test_transient_failures_are_marked_for_retry() -> None:
+    assert answered(503).transient and answered(429).transient
+    assert LinkCheck(URL, problem="timeout").transient
+    assert LinkCheck(URL, problem="dns_timeout").transient
+    assert not answered(404).transient
+    assert not LinkCheck(URL, problem="forbidden_address").transient
+
+
+def test_facts_carry_the_resolution_redirects_and_a_reporter_message() -> None:
+    resolution = Resolution("site.kz", ("127.1.0.10",), ("www.site.kz",), None, 1.5)
+    hop = RedirectHop(url="http://site.kz/", status=301, location=URL)
+    check = LinkCheck(
+        "http://site.kz/",
+        final_url=URL,
+        status=404,
+        method="GET",
+        redirects=(hop,),
+        resolution=resolution,
+        http_ms=3.0,
+    )
+    facts = url_facts(check, attempts=1, host="site.kz", reason="not_found")
+    assert facts.addresses == ["127.1.0.10"] and facts.cname_chain == ["www.site.kz"]
+    assert facts.redirects == [hop] and facts.final_url == URL and facts.method == "GET"
+    assert facts.error is not None and facts.error.startswith(REASONS["not_found"])
