@@ -1,3 +1,3 @@
 """Shared fixtures live in fixture modules, registered here."""
 
-pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.stage"]
+pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.stage", "tests.fixtures.sandbox"]

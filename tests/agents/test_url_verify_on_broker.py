@@ -1,0 +1,154 @@
+"""url-verify wired on a real broker against the sandbox internet: every link ends as expected,
+and no forbidden address is ever contacted (the canary counts zero)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from pipeline.ids import event_id_for
+from pipeline.kafka_io import read_topic
+from pipeline.sandbox import Sandbox
+from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from schemas import CaseReport, CaseSnapshot, Envelope, Outcome, Producer
+from tests.fixtures.stage import StageWorkerFactory, wait_until
+
+pytestmark = pytest.mark.broker
+
+
+def received_envelope(url: str, host: str) -> Envelope:
+    case_id = f"HL-TEST-{uuid.uuid4().hex[:12].upper()}"
+    now = datetime.now(UTC)
+    return Envelope(
+        event_id=event_id_for(case_id, "received", "test"),
+        case_id=case_id,
+        stage="received",
+        occurred_at=now,
+        causation_id="test",
+        producer=Producer(service="test", version="0"),
+        outcome=Outcome.continue_,
+        case=CaseSnapshot(
+            report=CaseReport(
+                url=url,
+                reported_url=url,
+                host=host,
+                category="gambling",
+                description="test",
+                language=None,
+                channel="web_form",
+                submitted_at=now,
+                received_at=now,
+                submission_id=None,
+                has_contact=False,
+                duplicate_of=None,
+                report_number=1,
+            )
+        ),
+    )
+
+
+def links(sandbox: Sandbox) -> dict[str, tuple[str, str | None]]:
+    """URL → (expected outcome, expected reason)."""
+    canary = sandbox.canary.port
+    site = "sample-site.com"
+    return {
+        sandbox.url("kazinfo-news.kz"): ("continue", None),
+        sandbox.url("www.best-casino.kz", "/kk"): ("continue", None),
+        sandbox.url(site, "/chain/1"): ("continue", None),
+        sandbox.url(site, "/flaky"): ("continue", None),
+        sandbox.url(site, "/endless"): ("continue", None),
+        sandbox.url(site, "/redirect/foreign"): ("continue", None),
+        sandbox.url(site, "/status/404"): ("terminated", "not_found"),
+        sandbox.url(site, "/status/410"): ("terminated", "gone"),
+        sandbox.url(site, "/status/500"): ("terminated", "unreachable"),
+        sandbox.url(site, "/slow"): ("terminated", "unreachable"),
+        sandbox.url("no-such-site.kz"): ("terminated", "does_not_resolve"),
+        sandbox.url("slow-dns.kazinfo-news.kz"): ("terminated", "unreachable"),
+        sandbox.url("down-site.kz"): ("terminated", "unreachable"),
+        # Never to be contacted: every one of these reaches the canary if fetched.
+        sandbox.url(site, "/redirect/private"): ("terminated", "forbidden_address"),
+        sandbox.url("localhost-trap.kz"): ("terminated", "forbidden_address"),
+        sandbox.url("intranet-panel.kz"): ("terminated", "forbidden_address"),
+        sandbox.url("cloud-metadata.kz"): ("terminated", "forbidden_address"),
+        sandbox.url("mixed-ips.kz"): ("terminated", "forbidden_address"),
+        sandbox.url("v6-loopback.kz"): ("terminated", "forbidden_address"),
+        f"http://127.0.0.1:{canary}/": ("terminated", "forbidden_address"),
+        f"http://[::ffff:127.0.0.1]:{canary}/": ("terminated", "forbidden_address"),
+        f"http://2130706433:{canary}/": ("terminated", "forbidden_address"),
+        f"http://0x7f.1:{canary}/": ("terminated", "forbidden_address"),
+        "http://169.254.169.254/latest/meta-data/": ("terminated", "forbidden_address"),
+    }
+
+
+async def publish(bootstrap: str, envelopes: list[Envelope]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(
+                RECEIVED, envelope.model_dump_json().encode(), key=envelope.case_id.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+def verified(bootstrap: str, case_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    async def read() -> list[Any]:
+        return [
+            *await read_topic(bootstrap, URL_VERIFIED),
+            *await read_topic(bootstrap, TERMINATED),
+        ]
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for record in asyncio.run(read()):
+        document = orjson.loads(record.value)
+        if document["case_id"] in case_ids and document["stage"] == "url-verify":
+            found.setdefault(document["case_id"], []).append(document)
+    return found
+
+
+def test_each_sandbox_link_ends_as_expected_and_nothing_forbidden_is_fetched(
+    pipeline_bootstrap: str, sandbox: Sandbox, stage_worker: StageWorkerFactory
+) -> None:
+    sandbox.reset()
+    expected = links(sandbox)
+    envelopes = {
+        url: received_envelope(url, url.split("//")[1].split("/")[0].rsplit(":", 1)[0])
+        for url in expected
+    }
+    stage_worker(
+        "url-verify",
+        HOTLINE_DNS_SERVERS="127.0.0.1",
+        HOTLINE_DNS_PORT=str(sandbox.dns_port),
+        HOTLINE_DNS_TIMEOUT="0.5",
+        HOTLINE_HTTP_TIMEOUT="1.5",
+        HOTLINE_VERIFY_ATTEMPTS="2",
+        HOTLINE_VERIFY_BACKOFF="0.1",
+        HOTLINE_FETCH_ALLOW_NETWORKS=sandbox.network,
+    )
+    asyncio.run(publish(pipeline_bootstrap, list(envelopes.values())))
+    case_ids = {e.case_id for e in envelopes.values()}
+    wait_until(lambda: set(verified(pipeline_bootstrap, case_ids)) == case_ids, 120, "verdicts")
+
+    outputs = verified(pipeline_bootstrap, case_ids)
+    seen = {url: outputs[envelope.case_id] for url, envelope in envelopes.items()}
+    assert all(len({d["event_id"] for d in docs}) == 1 for docs in seen.values())
+    got = {url: (docs[0]["outcome"], docs[0]["reason"]) for url, docs in seen.items()}
+    assert got == expected
+    assert sandbox.canary.hits == 0
+
+    facts = {url: docs[0]["case"]["url"] for url, docs in seen.items()}
+    www = facts[sandbox.url("www.best-casino.kz", "/kk")]
+    assert www["cname_chain"] == ["best-casino.kz"] and www["addresses"] == ["127.1.2.10"]
+    chain = facts[sandbox.url("sample-site.com", "/chain/1")]
+    assert len(chain["redirects"]) == 3 and chain["final_url"].endswith("/chain/end")
+    assert facts[sandbox.url("sample-site.com", "/flaky")]["attempts"] == 2
+    assert facts[sandbox.url("sample-site.com", "/status/500")]["attempts"] == 2
+    not_found = facts[sandbox.url("sample-site.com", "/status/404")]
+    assert not_found["status"] == 404 and "404" in not_found["error"]
