@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/hotline up --samples
+	$(VENV)/bin/hotline up --sandbox --samples
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q

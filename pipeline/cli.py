@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from pipeline.broker import BrokerError, embedded_broker
 from pipeline.config import Settings, get_settings
 from pipeline.logs import configure_logging
 from pipeline.stages import STAGE_MODULES
+
+if TYPE_CHECKING:
+    from pipeline.sandbox import Sandbox
 
 app = typer.Typer(help="Hotline case pipeline.", no_args_is_help=True, add_completion=False)
 topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
@@ -198,8 +202,12 @@ def bench_received(
 @app.command()
 def up(
     samples: Annotated[bool, typer.Option(help="Submit the sample reports once running.")] = False,
+    sandbox: Annotated[
+        bool, typer.Option(help="Start the sandbox internet and check links against it.")
+    ] = False,
 ) -> None:
     """Start everything built so far: broker (embedded unless configured), topics, stages."""
+    from pipeline.sandbox import Sandbox
     from pipeline.topics import create_topics
 
     settings = get_settings()
@@ -220,6 +228,19 @@ def up(
     report = asyncio.run(create_topics(settings, bootstrap))
     console.print(f"topics: {len(report.created)} created, {len(report.existing)} already there")
     env = {**os.environ, "HOTLINE_BOOTSTRAP": bootstrap}
+    internet = Sandbox() if sandbox else None
+    if internet is not None:
+        internet.start()
+        # The stages reach the sandbox only through their normal settings.
+        env |= {
+            "HOTLINE_DNS_SERVERS": "127.0.0.1",
+            "HOTLINE_DNS_PORT": str(internet.dns_port),
+            "HOTLINE_FETCH_ALLOW_NETWORKS": internet.network,
+        }
+        console.print(
+            f"sandbox internet: DNS 127.0.0.1:{internet.dns_port}, "
+            f"{len(internet.hosts)} hosts in {internet.network} on port {internet.http_port}"
+        )
     workers = {
         name: subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "stage", "run", name], env=env
@@ -228,16 +249,18 @@ def up(
     }
     console.print(f"stages running: {', '.join(workers)}")
     if samples:
+        sample_file = SAMPLES if internet is None else sandbox_samples(internet, settings)
         subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "submit", "--file", str(SAMPLES)],
+            [sys.executable, "-m", "pipeline.cli", "submit", "--file", str(sample_file)],
             env=env,
             check=False,
         )
     console.print(
         "Submit a report from another terminal:\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url https://example.kz/page "
-        "--category hate\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.received\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
+        "--category gambling\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.url-verified\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
         "Ctrl-C stops everything."
     )
     stopping = False
@@ -261,9 +284,28 @@ def up(
             except subprocess.TimeoutExpired:
                 worker.kill()
             console.print(f"stage {name} stopped ({worker.returncode})")
+        if internet is not None:
+            internet.stop()
         if broker is not None:
             broker.stop()
             console.print("broker stopped")
+
+
+def sandbox_samples(internet: Sandbox, settings: Settings) -> Path:
+    """The sample reports with the sandbox's web port in their URLs when it is not 80."""
+    if internet.http_port == 80:
+        return SAMPLES
+    lines = []
+    for line in SAMPLES.read_text().splitlines():
+        report = json.loads(line)
+        parts = urlsplit(report["url"])
+        if (parts.hostname or "") in internet.hosts:
+            report["url"] = internet.url(parts.hostname or "", parts.path or "/")
+        lines.append(json.dumps(report, ensure_ascii=False))
+    path = settings.data_dir / "samples-sandbox.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def main() -> None:
