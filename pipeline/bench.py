@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,7 @@ def sample_reports(count: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
     return reports
 
 
-async def _publish(
+async def publish(
     settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]
 ) -> None:
     async with kafka_producer(settings, bootstrap) as producer:
@@ -65,7 +67,7 @@ async def _publish(
         await asyncio.gather(*pending)
 
 
-async def _output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
+async def output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
     """Seconds between the first and the last record of `topics` once `expected` are there."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
@@ -119,7 +121,9 @@ async def raw_relay(settings: Settings, bootstrap: str, expected: int) -> None:
         await producer.stop()
 
 
-async def run_received_bench(settings: Settings, reports: int, console: Console) -> dict[str, Any]:
+@asynccontextmanager
+async def scratch_broker(settings: Settings, console: Console) -> AsyncIterator[Settings]:
+    """A throw-away embedded broker with every topic, so benchmarks never mix with real cases."""
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as scratch:
         bench_settings = settings.model_copy(
             update={"data_dir": Path(scratch), "bootstrap": None, "kafka_port": 0}
@@ -128,15 +132,36 @@ async def run_received_bench(settings: Settings, reports: int, console: Console)
         with console.status("starting a scratch broker for the benchmark"):
             bootstrap = broker.start()
         try:
-            return await _measure(bench_settings, bootstrap, reports, console)
+            await create_topics(bench_settings, bootstrap)
+            yield bench_settings.model_copy(update={"bootstrap": bootstrap})
         finally:
             broker.stop()
 
 
-async def _measure(
-    settings: Settings, bootstrap: str, count: int, console: Console
-) -> dict[str, Any]:
-    await create_topics(settings, bootstrap)
+def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[bytes]:
+    assert settings.bootstrap is not None
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "stage", "run", stage],
+        env={
+            **os.environ,
+            "HOTLINE_BOOTSTRAP": settings.bootstrap,
+            "HOTLINE_DATA_DIR": str(settings.data_dir),
+            "HOTLINE_BROKER": settings.broker,
+            "HOTLINE_LOG_LEVEL": "warning",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def run_received_bench(settings: Settings, reports: int, console: Console) -> dict[str, Any]:
+    async with scratch_broker(settings, console) as bench_settings:
+        return await _measure(bench_settings, reports, console)
+
+
+async def _measure(settings: Settings, count: int, console: Console) -> dict[str, Any]:
+    bootstrap = settings.bootstrap or ""
     partitions = load_topics(settings.topics_file)[INTAKE].partitions
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -145,30 +170,18 @@ async def _measure(
 
     reports = sample_reports(count)
     console.print(f"publishing {count} reports twice (stage input, relay input)")
-    await _publish(settings, bootstrap, INTAKE, reports)
-    await _publish(settings, bootstrap, RELAY_IN, reports)
+    await publish(settings, bootstrap, INTAKE, reports)
+    await publish(settings, bootstrap, RELAY_IN, reports)
 
     console.print("raw aiokafka relay running")
     relay = asyncio.create_task(raw_relay(settings, bootstrap, count))
-    relay_s = await _output_span(bootstrap, [RELAY_OUT], count, timeout=600)
+    relay_s = await output_span(bootstrap, [RELAY_OUT], count, timeout=600)
     await relay
 
     console.print("received stage worker running")
-    env = {
-        **os.environ,
-        "HOTLINE_BOOTSTRAP": bootstrap,
-        "HOTLINE_DATA_DIR": str(settings.data_dir),
-        "HOTLINE_BROKER": settings.broker,
-        "HOTLINE_LOG_LEVEL": "warning",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "stage", "run", "received"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_stage(settings, "received")
     try:
-        stage_s = await _output_span(bootstrap, [RECEIVED, REJECTED], count, timeout=600)
+        stage_s = await output_span(bootstrap, [RECEIVED, REJECTED], count, timeout=600)
     finally:
         worker.terminate()
         worker.wait(timeout=60)

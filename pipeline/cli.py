@@ -196,6 +196,20 @@ def bench_received(
     print(json.dumps(result, indent=2))
 
 
+@bench_app.command("verify")
+def bench_verify(
+    reports: Annotated[int, typer.Option(help="How many cases to check.")] = 3_000,
+    latency: Annotated[float, typer.Option(help="Seconds added to every DNS/HTTP answer.")] = 0.1,
+    concurrency: Annotated[int, typer.Option(help="Events in flight per worker.")] = 64,
+) -> None:
+    """url-verify against the sandbox with latency: achieved rate versus C / (lookups x latency)."""
+    from pipeline.bench_verify import run_verify_bench
+
+    configure_logging("warning")
+    result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
+    print(json.dumps(result, indent=2))
+
+
 # ---------------------------------------------------------------- up
 
 

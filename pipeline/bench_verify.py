@@ -1,0 +1,102 @@
+"""`hotline bench verify`: url-verify against the sandbox internet with a latency on every answer.
+
+Every DNS and HTTP answer of the sandbox is delayed by `latency`; the link-check cache is off, so
+each report costs two sequential lookups (A and AAAA together, then the HEAD request). With C
+events in flight, no worker can do better than C / (2 x latency) reports per second; the benchmark
+prints that ideal, the rate achieved (outputs over the span between the first and the last), and
+their ratio.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+from pipeline.bench import output_span, publish, scratch_broker, start_stage
+from pipeline.config import Settings
+from pipeline.ids import event_id_for
+from pipeline.sandbox import Sandbox
+from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from schemas import CaseReport, CaseSnapshot, Envelope, Outcome, Producer
+
+LOOKUPS_PER_REPORT = 2
+TARGET_RATIO = 0.70
+_SITES = ("kazinfo-news.kz", "best-casino.kz", "crypto-pyramid.kz", "shop-drugs.ru")
+
+
+def received_cases(sandbox: Sandbox, count: int) -> list[tuple[bytes, bytes]]:
+    now = datetime.now(UTC)
+    cases = []
+    for n in range(count):
+        host = _SITES[n % len(_SITES)]
+        url = sandbox.url(host, f"/?ref={n}")  # distinct URLs: nothing answered from a cache
+        case_id = f"HL-BENCH-{n:08d}"
+        envelope = Envelope(
+            event_id=event_id_for(case_id, "received", f"bench:{n}"),
+            case_id=case_id,
+            stage="received",
+            occurred_at=now,
+            causation_id=f"bench:{n}",
+            producer=Producer(service="hotline-bench", version="0"),
+            outcome=Outcome.continue_,
+            case=CaseSnapshot(
+                report=CaseReport(
+                    url=url,
+                    reported_url=url,
+                    host=host,
+                    category="gambling",
+                    description="benchmark report",
+                    language="ru",
+                    channel="api",
+                    submitted_at=now,
+                    received_at=now,
+                    submission_id=None,
+                    has_contact=False,
+                    duplicate_of=None,
+                    report_number=1,
+                )
+            ),
+        )
+        cases.append((case_id.encode(), envelope.model_dump_json().encode()))
+    return cases
+
+
+async def run_verify_bench(
+    settings: Settings, reports: int, latency: float, concurrency: int, console: Console
+) -> dict[str, Any]:
+    with Sandbox(latency=latency) as sandbox:
+        async with scratch_broker(settings, console) as bench:
+            console.print(f"publishing {reports} received cases of sandbox links")
+            await publish(bench, bench.bootstrap or "", RECEIVED, received_cases(sandbox, reports))
+            console.print(f"url-verify worker running, {concurrency} in flight, {latency}s latency")
+            worker = start_stage(
+                bench,
+                "url-verify",
+                HOTLINE_CONCURRENCY=str(concurrency),
+                HOTLINE_DNS_SERVERS="127.0.0.1",
+                HOTLINE_DNS_PORT=str(sandbox.dns_port),
+                HOTLINE_FETCH_ALLOW_NETWORKS=sandbox.network,
+                HOTLINE_LOOKUP_CACHE_TTL="0",
+            )
+            try:
+                span = await output_span(
+                    bench.bootstrap or "", [URL_VERIFIED, TERMINATED], reports, timeout=900
+                )
+            finally:
+                worker.terminate()
+                worker.wait(timeout=60)
+    achieved = reports / span
+    ideal = concurrency / (LOOKUPS_PER_REPORT * latency)
+    return {
+        "reports": reports,
+        "latency_s": latency,
+        "concurrency": concurrency,
+        "lookups_per_report": LOOKUPS_PER_REPORT,
+        "achieved_reports_per_s": round(achieved, 1),
+        "ideal_reports_per_s": round(ideal, 1),
+        "ratio": round(achieved / ideal, 3),
+        "target_ratio": TARGET_RATIO,
+        "meets_target": achieved / ideal >= TARGET_RATIO,
+    }
