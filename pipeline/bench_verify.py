@@ -26,40 +26,44 @@ TARGET_RATIO = 0.70
 _SITES = ("kazinfo-news.kz", "best-casino.kz", "crypto-pyramid.kz", "shop-drugs.ru")
 
 
-def received_cases(sandbox: Sandbox, count: int) -> list[tuple[bytes, bytes]]:
+def received_envelope(url: str, host: str, case_id: str) -> Envelope:
+    """A case as the received stage would hand it on, for a link to check."""
     now = datetime.now(UTC)
+    return Envelope(
+        event_id=event_id_for(case_id, "received", f"bench:{case_id}"),
+        case_id=case_id,
+        stage="received",
+        occurred_at=now,
+        causation_id=f"bench:{case_id}",
+        producer=Producer(service="hotline-bench", version="0"),
+        outcome=Outcome.continue_,
+        case=CaseSnapshot(
+            report=CaseReport(
+                url=url,
+                reported_url=url,
+                host=host,
+                category="gambling",
+                description="benchmark report",
+                language="ru",
+                channel="api",
+                submitted_at=now,
+                received_at=now,
+                submission_id=None,
+                has_contact=False,
+                duplicate_of=None,
+                report_number=1,
+            )
+        ),
+    )
+
+
+def received_cases(sandbox: Sandbox, count: int) -> list[tuple[bytes, bytes]]:
     cases = []
     for n in range(count):
         host = _SITES[n % len(_SITES)]
-        url = sandbox.url(host, f"/?ref={n}")  # distinct URLs: nothing answered from a cache
-        case_id = f"HL-BENCH-{n:08d}"
-        envelope = Envelope(
-            event_id=event_id_for(case_id, "received", f"bench:{n}"),
-            case_id=case_id,
-            stage="received",
-            occurred_at=now,
-            causation_id=f"bench:{n}",
-            producer=Producer(service="hotline-bench", version="0"),
-            outcome=Outcome.continue_,
-            case=CaseSnapshot(
-                report=CaseReport(
-                    url=url,
-                    reported_url=url,
-                    host=host,
-                    category="gambling",
-                    description="benchmark report",
-                    language="ru",
-                    channel="api",
-                    submitted_at=now,
-                    received_at=now,
-                    submission_id=None,
-                    has_contact=False,
-                    duplicate_of=None,
-                    report_number=1,
-                )
-            ),
-        )
-        cases.append((case_id.encode(), envelope.model_dump_json().encode()))
+        # Distinct URLs: nothing is answered from a cache.
+        envelope = received_envelope(sandbox.url(host, f"/?ref={n}"), host, f"HL-BENCH-{n:08d}")
+        cases.append((envelope.case_id.encode(), envelope.model_dump_json().encode()))
     return cases
 
 

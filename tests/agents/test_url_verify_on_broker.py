@@ -5,52 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from pipeline.ids import event_id_for
+from pipeline.bench_verify import received_envelope
 from pipeline.kafka_io import read_topic
 from pipeline.sandbox import Sandbox
 from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
-from schemas import CaseReport, CaseSnapshot, Envelope, Outcome, Producer
+from schemas import Envelope
 from tests.fixtures.stage import StageWorkerFactory, wait_until
 
 pytestmark = pytest.mark.broker
-
-
-def received_envelope(url: str, host: str) -> Envelope:
-    case_id = f"HL-TEST-{uuid.uuid4().hex[:12].upper()}"
-    now = datetime.now(UTC)
-    return Envelope(
-        event_id=event_id_for(case_id, "received", "test"),
-        case_id=case_id,
-        stage="received",
-        occurred_at=now,
-        causation_id="test",
-        producer=Producer(service="test", version="0"),
-        outcome=Outcome.continue_,
-        case=CaseSnapshot(
-            report=CaseReport(
-                url=url,
-                reported_url=url,
-                host=host,
-                category="gambling",
-                description="test",
-                language=None,
-                channel="web_form",
-                submitted_at=now,
-                received_at=now,
-                submission_id=None,
-                has_contact=False,
-                duplicate_of=None,
-                report_number=1,
-            )
-        ),
-    )
 
 
 def links(sandbox: Sandbox) -> dict[str, tuple[str, str | None]]:
@@ -119,7 +88,9 @@ def test_each_sandbox_link_ends_as_expected_and_nothing_forbidden_is_fetched(
     sandbox.reset()
     expected = links(sandbox)
     envelopes = {
-        url: received_envelope(url, url.split("//")[1].split("/")[0].rsplit(":", 1)[0])
+        url: received_envelope(
+            url, urlsplit(url).hostname or "", f"HL-TEST-{uuid.uuid4().hex[:12]}"
+        )
         for url in expected
     }
     stage_worker(
