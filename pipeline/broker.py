@@ -30,10 +30,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, ClassVar, Self
+from typing import IO, Any, ClassVar
 
 from pipeline.config import Settings
+from pipeline.lifecycle import StartStop
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ def _kafka_cluster_id() -> str:
 # Process handling shared by both brokers
 
 
-class _ProcessBroker:
+class _ProcessBroker(StartStop):
     """A broker process with a pid file and remembered ports in its own data directory."""
 
     kind: ClassVar[str]
@@ -461,18 +461,6 @@ class _ProcessBroker:
                 return True
             time.sleep(0.05)
         return False
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(home={str(self.home)!r})"

@@ -163,8 +163,15 @@ class LinkChecker:
         first: Resolution | None = None
         current = url
 
-        def elapsed() -> float:
-            return round((time.perf_counter() - started) * 1000, 1)
+        def failed(problem: str, detail: str, resolution: Resolution | None) -> LinkCheck:
+            return LinkCheck(
+                url,
+                redirects=tuple(hops),
+                resolution=resolution,
+                problem=problem,
+                detail=detail,
+                http_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
         for _ in range(self.settings.max_redirects + 1):
             try:
@@ -173,32 +180,13 @@ class LinkChecker:
                     first = resolution
                 status, method, headers = await self._ask(current)
             except _Refused as refused:
-                return LinkCheck(
-                    url,
-                    redirects=tuple(hops),
-                    resolution=first if hops else refused.resolution,
-                    problem=refused.problem,
-                    detail=refused.detail,
-                    http_ms=elapsed(),
+                return failed(
+                    refused.problem, refused.detail, first if hops else refused.resolution
                 )
             except (TimeoutError, aiohttp.ServerTimeoutError):
-                return LinkCheck(
-                    url,
-                    redirects=tuple(hops),
-                    resolution=first,
-                    problem="timeout",
-                    detail=f"no answer within {self.settings.http_timeout}s",
-                    http_ms=elapsed(),
-                )
+                return failed("timeout", f"no answer within {self.settings.http_timeout}s", first)
             except aiohttp.ClientError as error:
-                return LinkCheck(
-                    url,
-                    redirects=tuple(hops),
-                    resolution=first,
-                    problem="connect",
-                    detail=str(error)[:300],
-                    http_ms=elapsed(),
-                )
+                return failed("connect", str(error)[:300], first)
             location = headers.get("Location")
             if status in _REDIRECTS and location:
                 target = urljoin(current, location)
@@ -213,15 +201,10 @@ class LinkChecker:
                 content_type=headers.get("Content-Type"),
                 redirects=tuple(hops),
                 resolution=first,
-                http_ms=elapsed(),
+                http_ms=round((time.perf_counter() - started) * 1000, 1),
             )
-        return LinkCheck(
-            url,
-            redirects=tuple(hops),
-            resolution=first,
-            problem="too_many_redirects",
-            detail=f"more than {self.settings.max_redirects} redirects",
-            http_ms=elapsed(),
+        return failed(
+            "too_many_redirects", f"more than {self.settings.max_redirects} redirects", first
         )
 
     async def _ask(self, url: str) -> tuple[int, str, Any]:

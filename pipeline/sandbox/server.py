@@ -9,11 +9,11 @@ port; DNS, SMTP and the canary on 127.0.0.1.
 from __future__ import annotations
 
 import socket
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from pipeline.lifecycle import StartStop
 from pipeline.sandbox import rdap, zones
 from pipeline.sandbox import web as sites
 from pipeline.sandbox.canary import Canary
@@ -27,7 +27,7 @@ _LOOPBACK = "127.0.0.1"
 _WEBHOOK_PATH = "/notices"
 
 
-class Sandbox:
+class Sandbox(StartStop):
     """Loopback servers standing in for the internet in tests, the demo and the benchmark.
 
     `latency` seconds are added to every DNS answer and HTTP response. `http_port` is the port
@@ -176,15 +176,3 @@ class Sandbox:
             "dns_only": {trap.name: [*trap.a, *trap.aaaa] for trap in zones.DNS_NAMES},
             "unanswered": sorted(zones.SILENT_NAMES),
         }
-
-    def __enter__(self) -> Sandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
