@@ -10,7 +10,6 @@ can be told.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import faust
@@ -19,6 +18,8 @@ from pipeline.config import Settings
 from pipeline.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
 from pipeline.lookups.dns import DnsResolver
 from pipeline.lookups.links import LinkCheck, LinkChecker
+from pipeline.lookups.retry import with_retries
+from pipeline.reasons import explain, link_failure
 from pipeline.runner import Handler, Inbound, Outbound, StageSpec
 from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
 from schemas import Outcome, StageName, UrlFacts
@@ -26,42 +27,18 @@ from schemas import Outcome, StageName, UrlFacts
 STAGE: StageName = "url-verify"
 INPUTS = (RECEIVED,)  # outputs: URL_VERIFIED (the link works), TERMINATED (it cannot)
 
-# Reason codes of a terminated case, with what the reporter is told.
-REASONS = {
-    "does_not_resolve": "The link's domain does not exist.",
-    "no_address": "The link's domain has no address to connect to.",
-    "forbidden_address": "The link points to a private or local network address.",
-    "scheme_not_allowed": "Only http and https links can be checked.",
-    "not_found": "The site answers that the page does not exist (404).",
-    "gone": "The site answers that the page was removed (410).",
-    "refused": "The site refuses to show the page.",
-    "too_many_redirects": "The link redirects too many times.",
-    "unreachable": "The site could not be reached after several tries.",
-}
-
-_PROBLEM_REASONS = {
-    "dns_nxdomain": "does_not_resolve",
-    "dns_no_address": "no_address",
-    "forbidden_address": "forbidden_address",
-    "scheme_not_allowed": "scheme_not_allowed",
-    "too_many_redirects": "too_many_redirects",
-}
-
 
 def verdict(check: LinkCheck) -> tuple[Outcome, str | None]:
-    """Continue with a link that answers; terminate, with a reason code, one that cannot work.
-
-    Called with the last try's check: a transient failure here has used up its tries.
-    """
-    if check.problem is not None:
-        return Outcome.terminated, _PROBLEM_REASONS.get(check.problem, "unreachable")
+    """Continue with a link that answers; terminate, with a reason code (pipeline/reasons.py),
+    one that cannot work. Called with the last try's check."""
+    failure = link_failure(check)
+    if failure is not None:
+        return Outcome.terminated, failure
     status = check.status or 0
     if status == 404:
         return Outcome.terminated, "not_found"
     if status == 410:
         return Outcome.terminated, "gone"
-    if status >= 500 or status == 429:
-        return Outcome.terminated, "unreachable"
     # 401/403: the site answers but wants a login or refuses robots; the analyst still looks.
     if status >= 400 and status not in (401, 403):
         return Outcome.terminated, "refused"
@@ -83,7 +60,7 @@ def url_facts(check: LinkCheck, attempts: int, host: str, reason: str | None) ->
         attempts=attempts,
         dns_ms=resolution.elapsed_ms if resolution else None,
         http_ms=check.http_ms,
-        error=None if reason is None else f"{REASONS[reason]} ({check.detail or check.status})",
+        error=None if reason is None else explain(reason, check.detail or check.status),
     )
 
 
@@ -100,13 +77,7 @@ def build(app: faust.App, settings: Settings) -> Handler:
     async def handle(inbound: Inbound) -> list[Outbound]:
         previous = read_envelope(inbound.value)
         report = previous.case.report
-        attempts = 0
-        while True:
-            attempts += 1
-            check = await checker.check(report.url)
-            if not check.transient or attempts >= settings.verify_attempts:
-                break
-            await asyncio.sleep(settings.verify_backoff * 2 ** (attempts - 1))
+        check, attempts = await with_retries(lambda: checker.check(report.url), settings)
         outcome, reason = verdict(check)
         case = previous.case.model_copy(
             update={"url": url_facts(check, attempts, report.host, reason)}

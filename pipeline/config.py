@@ -65,10 +65,39 @@ class Settings(BaseSettings):
     # multicast or reserved is never fetched.
     fetch_allow_networks: str = ""
 
+    # content-check stage.
+    content_max_bytes: int = 5 * 1024 * 1024  # bytes read of a page or file; the rest is cut
+    # Content types fetched and analysed (a trailing /* takes a whole family); others end the
+    # case as "not text or media" without their body being read.
+    content_types: str = (
+        "text/html,application/xhtml+xml,text/plain,application/pdf,image/*,video/*,audio/*"
+    )
+    content_text_chars: int = 20_000  # visible text kept on the case for categorisation
+    # Known-content hash banks: comma-separated `*.hashes` files or directories of them
+    # (format in README). Empty: no bank is matched.
+    hash_banks: str = ""
+    pdq_match_distance: int = 31  # Hamming distance at or below which PDQ hashes match
+    pdq_min_quality: int = 50  # PDQ hashes of flatter images are too unreliable to match
+    evidence_dir: Path | None = None  # content-addressed store; None: <data_dir>/evidence
+    keep_evidence: bool = True  # keep page bytes and screenshots (never for csam)
+    screenshots: bool = True  # render pages in headless Chromium when it is installed
+    chromium_path: str = ""  # empty: `chromium` (or chromium-browser) on PATH
+    screenshot_timeout: float = 15.0  # seconds to load and render one page
+    screenshot_concurrency: int = 2  # pages rendered at once per worker (CPU-bound)
+
     log_level: str = "info"
 
     def dns_server_list(self) -> list[str]:
         return [s.strip() for s in self.dns_servers.split(",") if s.strip()]
+
+    def content_type_list(self) -> list[str]:
+        return [t.strip().lower() for t in self.content_types.split(",") if t.strip()]
+
+    def hash_bank_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.hash_banks.split(",") if p.strip()]
+
+    def evidence_root(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
 
     def allowed_networks(self) -> list[IPv4Network | IPv6Network]:
         return [ip_network(n.strip()) for n in self.fetch_allow_networks.split(",") if n.strip()]

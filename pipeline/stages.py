@@ -6,7 +6,11 @@ import importlib
 
 from pipeline.runner import StageSpec
 
-STAGE_MODULES = {"received": "agents.received", "url-verify": "agents.url_verify"}
+STAGE_MODULES = {
+    "received": "agents.received",
+    "url-verify": "agents.url_verify",
+    "content-check": "agents.content_check",
+}
 
 
 def stage_spec(name: str) -> StageSpec:

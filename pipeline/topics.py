@@ -18,6 +18,7 @@ RECEIVED = "hotline.received"
 REJECTED = "hotline.rejected"
 TERMINATED = "hotline.terminated"
 URL_VERIFIED = "hotline.url-verified"
+CONTENT_CHECKED = "hotline.content-checked"
 LEDGER_CONTACTS = "hotline.ledger.contacts"
 
 

@@ -3,11 +3,15 @@
 from schemas.envelope import (
     CaseReport,
     CaseSnapshot,
+    ContentFacts,
     Envelope,
+    HashMatch,
+    HashSignal,
     Outcome,
     Producer,
     RedirectHop,
     StageName,
+    StoredObject,
     UrlFacts,
 )
 from schemas.records import (
@@ -25,9 +29,12 @@ __all__ = [
     "CaseSnapshot",
     "Category",
     "Channel",
+    "ContentFacts",
     "DeadLetter",
     "Envelope",
     "FieldProblem",
+    "HashMatch",
+    "HashSignal",
     "LedgerContact",
     "Outcome",
     "Producer",
@@ -38,5 +45,6 @@ __all__ = [
     "ReporterContact",
     "SourceRef",
     "StageName",
+    "StoredObject",
     "UrlFacts",
 ]

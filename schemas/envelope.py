@@ -84,6 +84,72 @@ class UrlFacts(BaseModel):
     error: str | None = Field(default=None, description="Why the link could not be checked.")
 
 
+HashSignal = Literal["sha256", "md5", "pdq"]
+
+
+class HashMatch(BaseModel):
+    """The content (or something the page loads) is in a known-content hash bank."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bank: str
+    category: Category = Field(description="The category the bank holds.")
+    signal: HashSignal
+    distance: int = Field(ge=0, description="Hamming distance for pdq; 0 for exact hashes.")
+    url: str = Field(description="Where the matching content was fetched from.")
+
+
+class StoredObject(BaseModel):
+    """Bytes kept in the content-addressed evidence store, found again by their SHA-256."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str
+    size: int = Field(ge=0)
+    mime: str
+
+
+class ContentFacts(BaseModel):
+    """What the content-check stage found at the link: what it is, its hashes, what it says.
+
+    For a case reported as csam, or matching a csam hash bank, only hashes and metadata are
+    recorded: no title, text, evidence or screenshot (`withheld` says so).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked_at: AwareDatetime
+    url: str = Field(description="The URL the content was fetched from, after redirects.")
+    status: int | None = Field(description="HTTP status of the fetch.")
+    declared_type: str | None = Field(description="Media type the server declared.")
+    mime: str | None = Field(description="Media type found from the bytes themselves.")
+    size: int = Field(ge=0, description="Bytes read (at most the configured cap).")
+    truncated: bool = Field(description="The content went on past the cap; hashes cover the cap.")
+    sha256: str | None = None
+    md5: str | None = None
+    pdq: str | None = Field(default=None, description="PDQ perceptual hash of an image, hex.")
+    pdq_quality: int | None = None
+    title: str | None = None
+    text: str | None = Field(default=None, description="Visible text, script and style removed.")
+    text_source: Literal["html", "rendered"] | None = Field(
+        default=None, description="Parsed from the HTML, or read from the page as rendered."
+    )
+    language: str | None = Field(default=None, description="ISO 639-1 code of the text.")
+    language_score: float | None = None
+    hash_matches: list[HashMatch] = Field(default_factory=list)
+    evidence: StoredObject | None = Field(default=None, description="The content as fetched.")
+    screenshot: StoredObject | None = Field(default=None, description="PNG of the page.")
+    screenshot_note: str | None = Field(
+        default=None, description="Why there is no screenshot, when there is none."
+    )
+    withheld: str | None = Field(
+        default=None, description="Why content, text and screenshot are not kept."
+    )
+    attempts: int = Field(ge=1)
+    fetch_ms: float | None = None
+    error: str | None = Field(default=None, description="Why the content could not be checked.")
+
+
 class CaseSnapshot(BaseModel):
     """Everything learned about the case so far; later stages add their facts here."""
 
@@ -91,6 +157,7 @@ class CaseSnapshot(BaseModel):
 
     report: CaseReport
     url: UrlFacts | None = None
+    content: ContentFacts | None = None
 
 
 class Envelope(BaseModel):

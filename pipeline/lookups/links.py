@@ -4,13 +4,15 @@ followed one hop at a time.
 Every hop is checked before it is requested: http or https only, and its host's addresses
 (all of them) must pass the SSRF guard. The connection is made to exactly the addresses that
 were checked (aiohttp gets them from the same cached resolution), so a second DNS answer cannot
-swap in a private address. Bodies are not read here; content-check fetches them.
+swap in a private address. `check` reads no body (url-verify); `fetch` reads it within a byte
+cap and only for wanted content types (content-check).
 """
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import Any
@@ -44,12 +46,26 @@ class LinkCheck:
     problem: str | None = None  # forbidden_address | dns_* | timeout | connect | ...
     detail: str | None = None
     http_ms: float | None = None
+    body: bytes = field(default=b"", repr=False)  # only from `fetch`
+    truncated: bool = False  # the body went on past the byte cap
 
     @property
     def transient(self) -> bool:
         if self.problem is None:
             return self.status is not None and (self.status >= 500 or self.status == 429)
         return self.problem in {"timeout", "connect", "dns_timeout", "dns_servfail"}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    method: str
+    headers: Any
+    body: bytes = b""
+    truncated: bool = False
+
+
+_Ask = Callable[[str], Awaitable[_Answer]]
 
 
 class _Refused(Exception):
@@ -149,15 +165,28 @@ class LinkChecker:
         return resolution
 
     async def check(self, url: str) -> LinkCheck:
+        """Does the link answer? HEAD (GET where HEAD is refused), no body read; cached."""
         cached = self._cache.get(url)
         if cached is not None:
             return cached
-        result = await self._check(url)
+        result = await self._follow(url, self._head_then_get)
         if not result.transient:
             self._cache.put(url, result)
         return result
 
-    async def _check(self, url: str) -> LinkCheck:
+    async def fetch(
+        self, url: str, max_bytes: int, wanted: Callable[[str | None], bool]
+    ) -> LinkCheck:
+        """GET the content at the end of the redirects: at most `max_bytes` of it, and none when
+        the declared content type is not `wanted`. Never cached: bodies are large and the page
+        may have changed since the check."""
+
+        async def get(current: str) -> _Answer:
+            return await self._get_body(current, max_bytes, wanted)
+
+        return await self._follow(url, get)
+
+    async def _follow(self, url: str, ask: _Ask) -> LinkCheck:
         started = time.perf_counter()
         hops: list[RedirectHop] = []
         first: Resolution | None = None
@@ -178,7 +207,7 @@ class LinkChecker:
                 resolution = await self.vet(current)
                 if not hops:
                     first = resolution
-                status, method, headers = await self._ask(current)
+                answer = await ask(current)
             except _Refused as refused:
                 return failed(
                     refused.problem, refused.detail, first if hops else refused.resolution
@@ -187,31 +216,48 @@ class LinkChecker:
                 return failed("timeout", f"no answer within {self.settings.http_timeout}s", first)
             except aiohttp.ClientError as error:
                 return failed("connect", str(error)[:300], first)
-            location = headers.get("Location")
-            if status in _REDIRECTS and location:
+            location = answer.headers.get("Location")
+            if answer.status in _REDIRECTS and location:
                 target = urljoin(current, location)
-                hops.append(RedirectHop(url=current, status=status, location=target))
+                hops.append(RedirectHop(url=current, status=answer.status, location=target))
                 current = target
                 continue
             return LinkCheck(
                 url,
                 final_url=current,
-                status=status,
-                method=method,
-                content_type=headers.get("Content-Type"),
+                status=answer.status,
+                method=answer.method,
+                content_type=answer.headers.get("Content-Type"),
                 redirects=tuple(hops),
                 resolution=first,
                 http_ms=round((time.perf_counter() - started) * 1000, 1),
+                body=answer.body,
+                truncated=answer.truncated,
             )
         return failed(
             "too_many_redirects", f"more than {self.settings.max_redirects} redirects", first
         )
 
-    async def _ask(self, url: str) -> tuple[int, str, Any]:
+    async def _head_then_get(self, url: str) -> _Answer:
         session = self._client()
         async with session.head(url, allow_redirects=False) as response:
             if response.status not in _HEAD_UNSUPPORTED:
-                return response.status, "HEAD", response.headers
+                return _Answer(response.status, "HEAD", response.headers)
         # The body is not read: leaving the block closes the connection.
         async with session.get(url, allow_redirects=False) as response:
-            return response.status, "GET", response.headers
+            return _Answer(response.status, "GET", response.headers)
+
+    async def _get_body(
+        self, url: str, max_bytes: int, wanted: Callable[[str | None], bool]
+    ) -> _Answer:
+        async with self._client().get(url, allow_redirects=False) as response:
+            headers = response.headers
+            if response.status != 200 or not wanted(headers.get("Content-Type")):
+                return _Answer(response.status, "GET", headers)
+            body = bytearray()
+            # Chunks come decompressed, so the cap holds against compression bombs too.
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > max_bytes:
+                    return _Answer(response.status, "GET", headers, bytes(body[:max_bytes]), True)
+            return _Answer(response.status, "GET", headers, bytes(body))

@@ -1,4 +1,5 @@
-"""Binary sample files made in code: PNG images (zlib + struct, no Pillow) and a hand-written PDF.
+"""Binary sample files made in code: PNG images (zlib + struct, no Pillow), a hand-written PDF
+and the header of a program.
 
 Generated rather than shipped so the repository holds no binary fixtures and the bytes are
 deterministic (the same hash on every run).
@@ -37,6 +38,11 @@ def png(pattern: PngPattern) -> bytes:
         + _chunk(b"IDAT", zlib.compress(raw))
         + _chunk(b"IEND", b"")
     )
+
+
+def executable() -> bytes:
+    """The first bytes of a Windows program (an "MZ" header), padded: a file that is not media."""
+    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(502)
 
 
 @cache

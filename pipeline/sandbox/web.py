@@ -23,9 +23,11 @@ from pipeline.sandbox import media
 from pipeline.sandbox.content import Article
 from pipeline.sandbox.httpd import latency_middleware
 from pipeline.sandbox.zones import (
+    Download,
     Empty,
     Endless,
     Flaky,
+    Gallery,
     Host,
     Once,
     Page,
@@ -75,9 +77,10 @@ def _document(lang: str, title: str, head: str, body: str) -> str:
     )
 
 
-def render_article(article: Article) -> str:
+def render_article(article: Article, image_url: str | None = None) -> str:
     head = f"<style>{_STYLE}</style>\n<script>{_SCRIPT}</script>\n"
-    return _document(article.lang, article.title, head, _body(article))
+    image = "" if image_url is None else f'<img src="{escape(image_url)}" alt="">'
+    return _document(article.lang, article.title, head, _body(article) + image)
 
 
 def render_script_only(article: Article) -> str:
@@ -141,6 +144,10 @@ async def _respond(
             return web.Response(body=media.pdf(text), content_type="application/pdf")
         case Empty():
             return web.Response(content_type="text/html", charset="utf-8")
+        case Download():
+            return web.Response(body=media.executable(), content_type="application/octet-stream")
+        case Gallery(article, image_host, image_path):
+            return _html(render_article(article, url_for(image_host, image_path)))
         case _:
             assert_never(page)
 

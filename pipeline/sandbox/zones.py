@@ -124,7 +124,35 @@ class Empty:
     """A 200 text/html with an empty body."""
 
 
-Page = Article | Status | Flaky | Once | Slow | Redirect | Endless | ScriptOnly | Png | Pdf | Empty
+@dataclass(frozen=True)
+class Download:
+    """A program for download (application/octet-stream): neither text nor media."""
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """`article` with an image loaded from another host's `path`."""
+
+    article: Article
+    image_host: str
+    image_path: str
+
+
+Page = (
+    Article
+    | Status
+    | Flaky
+    | Once
+    | Slow
+    | Redirect
+    | Endless
+    | ScriptOnly
+    | Png
+    | Pdf
+    | Empty
+    | Download
+    | Gallery
+)
 
 
 @dataclass(frozen=True)
@@ -255,6 +283,9 @@ _TEST_PAGES: Mapping[str, Page] = {
     "/document.pdf": Pdf("CryptoRise investor brochure: 30 percent a week, guaranteed."),
     "/empty": Empty(),
     "/removed": Once(content.HERBS_EN),
+    "/setup.exe": Download(),
+    # Loads the csam test host's image: rendering must refuse it when a csam bank lists it.
+    "/gallery": Gallery(content.GARDEN_EN, "restricted-media.nl", "/"),
 }
 
 HOSTS = (

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agents.url_verify import REASONS, url_facts, verdict
+from agents.url_verify import url_facts, verdict
 from pipeline.lookups.dns import Resolution
 from pipeline.lookups.links import LinkCheck
+from pipeline.reasons import REASONS
 from schemas import Outcome, RedirectHop
 
 URL = "http://site.kz/page"

@@ -1,0 +1,227 @@
+"""content-check: is the reported content there, and what is it?
+
+Fetches the content at the verified link within limits (time, `content_max_bytes`, allowed
+content types; every hop through the SSRF guard), finds its real type from its bytes, hashes it
+(SHA-256, MD5, and PDQ for images), matches the hashes against the known-content hash banks,
+reads the page's title, visible text and language, and keeps the content and a Chromium
+screenshot in the evidence store. A case reported as csam, or whose content matches a csam
+bank, keeps hashes and metadata only: nothing of the content is written anywhere, this topic
+included. Content that is gone, empty, or neither text nor media ends the case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import faust
+
+from pipeline.config import Settings
+from pipeline.content.analysis import (
+    Fingerprint,
+    Readable,
+    detect_language,
+    fingerprint,
+    media_type,
+    readable,
+    sniff,
+    type_allowed,
+)
+from pipeline.content.banks import HashBanks
+from pipeline.content.evidence import EvidenceStore
+from pipeline.content.screenshots import Document, PageRenderer, Rendering
+from pipeline.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
+from pipeline.lookups.dns import DnsResolver
+from pipeline.lookups.links import LinkCheck, LinkChecker
+from pipeline.lookups.retry import with_retries
+from pipeline.reasons import explain, link_failure
+from pipeline.runner import Handler, Inbound, Outbound, StageSpec
+from pipeline.topics import CONTENT_CHECKED, TERMINATED, URL_VERIFIED
+from schemas import Category, ContentFacts, HashMatch, Outcome, StageName, StoredObject
+
+STAGE: StageName = "content-check"
+INPUTS = (URL_VERIFIED,)  # outputs: CONTENT_CHECKED (content found), TERMINATED (none to act on)
+
+WITHHELD_CSAM = "child sexual abuse material: only hashes and metadata are kept"
+
+
+@dataclass(frozen=True)
+class Content:
+    """The fetched body as the verdict sees it."""
+
+    mime: str
+    size: int
+    allowed: bool  # a page, a document or media
+    reading: Readable | None  # for HTML and plain text
+    rendered_text: str | None = None  # None: the page was not rendered
+
+
+def verdict(check: LinkCheck, content: Content | None) -> tuple[Outcome, str | None]:
+    """Continue with content worth an analyst's look; terminate, with a reason code
+    (pipeline/reasons.py), a case whose content is gone, empty, or not text or media.
+
+    `content` is None when no body was read: the fetch failed or the type was not wanted.
+    """
+    failure = link_failure(check)
+    if failure is not None:
+        return Outcome.terminated, failure
+    if check.status in (404, 410):
+        return Outcome.terminated, "content_removed"
+    if check.status != 200:
+        return Outcome.terminated, "refused"
+    if content is None or not content.allowed:
+        return Outcome.terminated, "not_text_or_media"
+    if content.size == 0:
+        return Outcome.terminated, "empty_page"
+    reading = content.reading
+    blank = reading is not None and not (reading.text or reading.embeds or content.rendered_text)
+    # A page built by its scripts is empty only if rendering it shows nothing either;
+    # unrendered, it goes to the analyst rather than ending unseen.
+    unseen = reading is not None and reading.has_script and content.rendered_text is None
+    if blank and not unseen:
+        return Outcome.terminated, "empty_page"
+    return Outcome.continue_, None
+
+
+def is_csam(reported: Category, matches: list[HashMatch]) -> bool:
+    return reported is Category.csam or any(m.category is Category.csam for m in matches)
+
+
+# ---------------------------------------------------------------- agent wiring
+
+
+@dataclass
+class _Tools:
+    settings: Settings
+    fetcher: LinkChecker
+    banks: HashBanks
+    store: EvidenceStore
+    renderer: PageRenderer
+
+
+def build(app: faust.App, settings: Settings) -> Handler:
+    fetcher = LinkChecker(settings, DnsResolver(settings))
+    banks = HashBanks.load(
+        settings.hash_bank_paths(), settings.pdq_match_distance, settings.pdq_min_quality
+    )
+    tools = _Tools(
+        settings,
+        fetcher,
+        banks,
+        EvidenceStore(settings.evidence_root()),
+        PageRenderer(settings, fetcher, banks),
+    )
+    allowed = settings.content_type_list()
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
+    async def close_clients(sender: object, **kwargs: object) -> None:
+        await tools.renderer.close()
+        await fetcher.close()
+
+    def wanted(content_type: str | None) -> bool:
+        return type_allowed(media_type(content_type), allowed)
+
+    async def handle(inbound: Inbound) -> list[Outbound]:
+        previous = read_envelope(inbound.value)
+        url_facts = previous.case.url
+        url = (url_facts.final_url if url_facts else None) or previous.case.report.url
+        check, attempts = await with_retries(
+            lambda: fetcher.fetch(url, settings.content_max_bytes, wanted), settings
+        )
+        facts, content, screenshot = await _inspect(
+            tools, check, attempts, previous.case.report.category
+        )
+        outcome, reason = verdict(check, content)
+        if reason is not None:
+            facts.error = explain(reason, check.detail or check.status or facts.mime)
+        elif settings.keep_evidence and facts.withheld is None and facts.mime is not None:
+            facts.evidence = await _keep(tools.store, check.body, facts.mime)
+            if screenshot is not None:
+                facts.screenshot = await _keep(tools.store, screenshot, "image/png")
+        case = previous.case.model_copy(update={"content": facts})
+        envelope = next_envelope(previous, STAGE, outcome, reason, case)
+        topic = CONTENT_CHECKED if outcome is Outcome.continue_ else TERMINATED
+        return [envelope_output(topic, envelope)]
+
+    return handle
+
+
+async def _inspect(
+    tools: _Tools, check: LinkCheck, attempts: int, reported: Category
+) -> tuple[ContentFacts, Content | None, bytes | None]:
+    """The content's facts, what the verdict needs, and the screenshot (never of csam)."""
+    declared = check.content_type
+    facts = ContentFacts(
+        checked_at=datetime.now(UTC),
+        url=check.final_url or check.url,
+        status=check.status,
+        declared_type=declared,
+        mime=None,
+        size=len(check.body),
+        truncated=check.truncated,
+        attempts=attempts,
+        fetch_ms=check.http_ms,
+    )
+    if check.problem is not None or check.status != 200:
+        return facts, None, None
+    mime = sniff(check.body, media_type(declared))
+    facts.mime = mime
+    allowed = type_allowed(mime, tools.settings.content_type_list())
+    if not allowed:
+        return facts, Content(mime, len(check.body), False, None), None
+    prints = fingerprint(check.body, mime)
+    matches = tools.banks.match(prints, facts.url)
+    _record_prints(facts, prints)
+    reading = readable(check.body, mime, declared)
+    if is_csam(reported, matches):
+        facts.hash_matches = matches
+        facts.withheld = WITHHELD_CSAM
+        facts.screenshot_note = "not taken: child sexual abuse material is never rendered"
+        return facts, Content(mime, len(check.body), True, reading), None
+    rendering = await _render(tools, check, mime, reading, declared)
+    matches += rendering.blocked
+    facts.hash_matches = matches
+    if is_csam(reported, matches):  # the page loads known csam: keep nothing of it
+        facts.withheld = WITHHELD_CSAM
+        facts.screenshot_note = "not taken: the page loads content matching a csam hash bank"
+        return facts, Content(mime, len(check.body), True, reading), None
+    _record_reading(facts, reading, rendering, tools.settings.content_text_chars)
+    rendered = rendering.text if rendering.png is not None else None
+    return facts, Content(mime, len(check.body), True, reading, rendered), rendering.png
+
+
+async def _render(
+    tools: _Tools, check: LinkCheck, mime: str, reading: Readable | None, declared: str | None
+) -> Rendering:
+    if mime not in ("text/html", "application/xhtml+xml") or reading is None:
+        return Rendering(note="not a page")
+    document = Document(check.final_url or check.url, check.body, declared or mime)
+    return await tools.renderer.render(document)
+
+
+def _record_prints(facts: ContentFacts, prints: Fingerprint) -> None:
+    facts.sha256, facts.md5 = prints.sha256, prints.md5
+    facts.pdq, facts.pdq_quality = prints.pdq, prints.pdq_quality
+
+
+def _record_reading(
+    facts: ContentFacts, reading: Readable | None, rendering: Rendering, limit: int
+) -> None:
+    facts.screenshot_note = None if rendering.png else f"no screenshot: {rendering.note}"
+    if reading is None:
+        return
+    facts.title = reading.title
+    if reading.text or not rendering.text:
+        facts.text, facts.text_source = reading.text[:limit], "html"
+        facts.language, facts.language_score = reading.language, reading.language_score
+    else:  # the page shows its text only once its scripts run
+        facts.text, facts.text_source = rendering.text[:limit], "rendered"
+        facts.language, facts.language_score = detect_language(rendering.text)
+
+
+async def _keep(store: EvidenceStore, data: bytes, mime: str) -> StoredObject:
+    return await asyncio.to_thread(store.put, data, mime)
+
+
+SPEC = StageSpec(name=STAGE, inputs=INPUTS, build=build, identify=input_event_id, concurrent=True)

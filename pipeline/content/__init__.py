@@ -1,0 +1,1 @@
+"""Looking at fetched content: analysis, hash banks, the evidence store, screenshots."""

@@ -1,0 +1,173 @@
+"""Evidence screenshots: the page as a person sees it, rendered by headless Chromium.
+
+Chromium never touches the network itself. It is started with a proxy that does not exist and
+a resolver that resolves nothing, and every request it makes is intercepted and answered by the
+stage's own guarded fetcher (SSRF guard on every hop, byte cap), so rendering a page cannot
+reach an address that fetching it could not. The page's own document is served from the bytes
+already fetched and hashed. A resource the page loads that matches a csam hash bank is refused
+to the browser and reported, so it can never appear in a screenshot.
+
+One browser per worker, started on first use; pages render a few at a time (CPU-bound).
+Rendering problems never fail a case: the case records "no screenshot: why".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.content.analysis import fingerprint, media_type, sniff, visible
+from pipeline.content.banks import HashBanks
+from pipeline.lookups.links import LinkChecker
+from schemas import Category, HashMatch
+
+_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# No background traffic, no first-run work, and no network of its own (see the module doc).
+_CHROMIUM_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--proxy-server=http://127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
+_VIEWPORT = {"width": 1280, "height": 900}
+_MAX_RESOURCES = 100  # requests one page may make through the fetcher
+
+
+@dataclass(frozen=True)
+class Document:
+    """The page as content-check fetched it."""
+
+    url: str
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class Rendering:
+    png: bytes | None = None
+    text: str = ""  # visible text of the page as rendered (after its scripts ran)
+    note: str | None = None  # why there is no screenshot
+    blocked: list[HashMatch] = field(default_factory=list)  # csam-bank resources refused
+
+
+def find_chromium(settings: Settings) -> str | None:
+    if settings.chromium_path:
+        return settings.chromium_path if shutil.which(settings.chromium_path) else None
+    return next(filter(None, map(shutil.which, _CHROMIUM_NAMES)), None)
+
+
+class PageRenderer:
+    def __init__(self, settings: Settings, fetcher: LinkChecker, banks: HashBanks) -> None:
+        self._settings = settings
+        self._fetcher = fetcher
+        self._banks = banks
+        self._executable = find_chromium(settings)
+        self._slots = asyncio.Semaphore(max(1, settings.screenshot_concurrency))
+        self._start = asyncio.Lock()
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def unavailable(self) -> str | None:
+        """Why no page can be rendered here, or None when pages can be."""
+        if not self._settings.screenshots:
+            return "screenshots are turned off (HOTLINE_SCREENSHOTS=false)"
+        if self._executable is None:
+            return "Chromium is not installed (Debian package `chromium`)"
+        return None
+
+    async def render(self, document: Document) -> Rendering:
+        reason = self.unavailable()
+        if reason is not None:
+            return Rendering(note=reason)
+        rendering = Rendering()
+        async with self._slots:
+            try:
+                browser = await self._browser_started()
+                await asyncio.wait_for(
+                    self._shoot(browser, document, rendering), self._settings.screenshot_timeout
+                )
+            except TimeoutError:
+                rendering.png = None
+                rendering.note = f"rendering took over {self._settings.screenshot_timeout}s"
+            except Exception as error:  # Chromium or its driver failed: the case goes on.
+                rendering.png = None
+                rendering.note = f"rendering failed: {type(error).__name__}: {error}"[:300]
+        return rendering
+
+    async def _shoot(self, browser: Any, document: Document, rendering: Rendering) -> None:
+        context = await browser.new_context(viewport=_VIEWPORT, service_workers="block")
+        try:
+            budget = [_MAX_RESOURCES]
+
+            async def answer(route: Any) -> None:
+                await self._answer(route, document, rendering, budget)
+
+            await context.route("**/*", answer)
+            page = await context.new_page()
+            await page.goto(document.url, wait_until="load")
+            rendering.text = visible(await page.inner_text("body"))
+            rendering.png = await page.screenshot(type="png")
+        finally:
+            await context.close()
+
+    async def _answer(
+        self, route: Any, document: Document, rendering: Rendering, budget: list[int]
+    ) -> None:
+        url = route.request.url
+        if url == document.url:
+            await route.fulfill(
+                status=200, body=document.body, headers={"Content-Type": document.content_type}
+            )
+            return
+        budget[0] -= 1
+        if budget[0] < 0 or not url.startswith(("http://", "https://")):
+            await route.abort()
+            return
+        fetched = await self._fetcher.fetch(
+            url, self._settings.content_max_bytes, lambda _type: True
+        )
+        if fetched.problem is not None or fetched.status is None or fetched.truncated:
+            await route.abort()
+            return
+        declared = media_type(fetched.content_type)
+        mime = sniff(fetched.body, declared)
+        csam = [
+            found
+            for found in self._banks.match(fingerprint(fetched.body, mime), url)
+            if found.category is Category.csam
+        ]
+        if csam:
+            rendering.blocked.extend(csam)
+            await route.abort()
+            return
+        await route.fulfill(
+            status=fetched.status,
+            body=fetched.body,
+            headers={"Content-Type": fetched.content_type or mime},
+        )
+
+    async def _browser_started(self) -> Any:
+        async with self._start:
+            if self._browser is None or not self._browser.is_connected():
+                # Imported here: a worker that never renders does not load Playwright.
+                from playwright.async_api import async_playwright
+
+                if self._playwright is None:
+                    self._playwright = await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=self._executable, args=list(_CHROMIUM_ARGS)
+                )
+            return self._browser
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
