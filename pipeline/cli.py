@@ -202,7 +202,8 @@ def bench_verify(
     latency: Annotated[float, typer.Option(help="Seconds added to every DNS/HTTP answer.")] = 0.1,
     concurrency: Annotated[int, typer.Option(help="Events in flight per worker.")] = 64,
 ) -> None:
-    """url-verify against the sandbox with latency: achieved rate versus C / (lookups x latency)."""
+    """url-verify + content-check against the sandbox with latency: achieved rate versus
+    C / (lookups x latency)."""
     from pipeline.bench_verify import run_verify_bench
 
     configure_logging("warning")
@@ -245,12 +246,7 @@ def up(
     internet = Sandbox() if sandbox else None
     if internet is not None:
         internet.start()
-        # The stages reach the sandbox only through their normal settings.
-        env |= {
-            "HOTLINE_DNS_SERVERS": "127.0.0.1",
-            "HOTLINE_DNS_PORT": str(internet.dns_port),
-            "HOTLINE_FETCH_ALLOW_NETWORKS": internet.network,
-        }
+        env |= internet.pipeline_env(settings.data_dir / "sandbox-banks")
         console.print(
             f"sandbox internet: DNS 127.0.0.1:{internet.dns_port}, "
             f"{len(internet.hosts)} hosts in {internet.network} on port {internet.http_port}"

@@ -53,6 +53,7 @@ class Rendering:
     text: str = ""  # visible text of the page as rendered (after its scripts ran)
     note: str | None = None  # why there is no screenshot
     blocked: list[HashMatch] = field(default_factory=list)  # csam-bank resources refused
+    refused: set[str] = field(default_factory=set)  # resources at addresses the guard forbids
 
 
 def find_chromium(settings: Settings) -> str | None:
@@ -132,6 +133,8 @@ class PageRenderer:
             url, self._settings.content_max_bytes, lambda _type: True
         )
         if fetched.problem is not None or fetched.status is None or fetched.truncated:
+            if fetched.problem == "forbidden_address":
+                rendering.refused.add(url)
             await route.abort()
             return
         declared = media_type(fetched.content_type)

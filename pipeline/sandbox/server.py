@@ -9,6 +9,7 @@ port; DNS, SMTP and the canary on 127.0.0.1.
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from aiohttp import web
 from pipeline.lifecycle import StartStop
 from pipeline.sandbox import rdap, zones
 from pipeline.sandbox import web as sites
+from pipeline.sandbox.banks import write_banks
 from pipeline.sandbox.canary import Canary
 from pipeline.sandbox.dns import DnsServer
 from pipeline.sandbox.httpd import bind, bind_shared, serve
@@ -80,6 +82,17 @@ class Sandbox(StartStop):
     def webhook_fail_url(self) -> str:
         """An endpoint that records the POST and answers 500."""
         return self.url(WEBHOOK_ADDRESS, FAIL_PATH)
+
+    def pipeline_env(self, banks_dir: Path) -> dict[str, str]:
+        """`HOTLINE_*` settings that point a pipeline at this sandbox: its DNS server, its
+        address range let through the SSRF guard, and its hash banks (written to `banks_dir`).
+        Stages reach the sandbox only through these normal settings."""
+        return {
+            "HOTLINE_DNS_SERVERS": _LOOPBACK,
+            "HOTLINE_DNS_PORT": str(self.dns_port),
+            "HOTLINE_FETCH_ALLOW_NETWORKS": self.network,
+            "HOTLINE_HASH_BANKS": str(write_banks(banks_dir)),
+        }
 
     def url(self, host: str, path: str = "/") -> str:
         """`http://host[:port]path` as a client outside the sandbox would write it."""

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from pipeline.bench_verify import received_envelope
-from pipeline.kafka_io import read_topic
 from pipeline.sandbox import Sandbox
 from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
-from schemas import Envelope
-from tests.fixtures.stage import StageWorkerFactory, wait_until
+from tests.fixtures.stage import StageWorkerFactory, publish_envelopes, stage_events, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -55,35 +52,8 @@ def links(sandbox: Sandbox) -> dict[str, tuple[str, str | None]]:
     }
 
 
-async def publish(bootstrap: str, envelopes: list[Envelope]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                RECEIVED, envelope.model_dump_json().encode(), key=envelope.case_id.encode()
-            )
-    finally:
-        await producer.stop()
-
-
-def verified(bootstrap: str, case_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
-    async def read() -> list[Any]:
-        return [
-            *await read_topic(bootstrap, URL_VERIFIED),
-            *await read_topic(bootstrap, TERMINATED),
-        ]
-
-    found: dict[str, list[dict[str, Any]]] = {}
-    for record in asyncio.run(read()):
-        document = orjson.loads(record.value)
-        if document["case_id"] in case_ids and document["stage"] == "url-verify":
-            found.setdefault(document["case_id"], []).append(document)
-    return found
-
-
 def test_each_sandbox_link_ends_as_expected_and_nothing_forbidden_is_fetched(
-    pipeline_bootstrap: str, sandbox: Sandbox, stage_worker: StageWorkerFactory
+    pipeline_bootstrap: str, sandbox: Sandbox, stage_worker: StageWorkerFactory, tmp_path: Path
 ) -> None:
     sandbox.reset()
     expected = links(sandbox)
@@ -95,19 +65,20 @@ def test_each_sandbox_link_ends_as_expected_and_nothing_forbidden_is_fetched(
     }
     stage_worker(
         "url-verify",
-        HOTLINE_DNS_SERVERS="127.0.0.1",
-        HOTLINE_DNS_PORT=str(sandbox.dns_port),
+        **sandbox.pipeline_env(tmp_path / "banks"),
         HOTLINE_DNS_TIMEOUT="0.5",
         HOTLINE_HTTP_TIMEOUT="1.5",
         HOTLINE_VERIFY_ATTEMPTS="2",
         HOTLINE_VERIFY_BACKOFF="0.1",
-        HOTLINE_FETCH_ALLOW_NETWORKS=sandbox.network,
     )
-    asyncio.run(publish(pipeline_bootstrap, list(envelopes.values())))
+    asyncio.run(publish_envelopes(pipeline_bootstrap, RECEIVED, list(envelopes.values())))
     case_ids = {e.case_id for e in envelopes.values()}
-    wait_until(lambda: set(verified(pipeline_bootstrap, case_ids)) == case_ids, 120, "verdicts")
 
-    outputs = verified(pipeline_bootstrap, case_ids)
+    def verified() -> dict[str, list[dict[str, Any]]]:
+        return stage_events(pipeline_bootstrap, [URL_VERIFIED, TERMINATED], "url-verify", case_ids)
+
+    wait_until(lambda: set(verified()) == case_ids, 120, "verdicts")
+    outputs = verified()
     seen = {url: outputs[envelope.case_id] for url, envelope in envelopes.items()}
     assert all(len({d["event_id"] for d in docs}) == 1 for docs in seen.values())
     got = {url: (docs[0]["outcome"], docs[0]["reason"]) for url, docs in seen.items()}
