@@ -269,7 +269,7 @@ def up(
         "Submit a report from another terminal:\n"
         f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
         "--category gambling\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.url-verified\n"
+        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.content-checked\n"
         f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
         "Ctrl-C stops everything."
     )
