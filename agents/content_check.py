@@ -12,8 +12,10 @@ included. Content that is gone, empty, or neither text nor media ends the case.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import faust
 
@@ -44,6 +46,8 @@ STAGE: StageName = "content-check"
 INPUTS = (URL_VERIFIED,)  # outputs: CONTENT_CHECKED (content found), TERMINATED (none to act on)
 
 WITHHELD_CSAM = "child sexual abuse material: only hashes and metadata are kept"
+_OFF_LOOP_BYTES = 256 * 1024
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -170,10 +174,10 @@ async def _inspect(
     allowed = type_allowed(mime, tools.settings.content_type_list())
     if not allowed:
         return facts, Content(mime, len(check.body), False, None), None
-    prints = fingerprint(check.body, mime)
+    prints = await _off_loop(len(check.body), fingerprint, check.body, mime)
     matches = tools.banks.match(prints, facts.url)
     _record_prints(facts, prints)
-    reading = readable(check.body, mime, declared)
+    reading = await _off_loop(len(check.body), readable, check.body, mime, declared)
     if is_csam(reported, matches):
         facts.hash_matches = matches
         facts.withheld = WITHHELD_CSAM
@@ -218,6 +222,14 @@ def _record_reading(
     else:  # the page shows its text only once its scripts run
         facts.text, facts.text_source = rendering.text[:limit], "rendered"
         facts.language, facts.language_score = detect_language(rendering.text)
+
+
+async def _off_loop(size: int, work: Callable[..., _T], *args: Any) -> _T:
+    """Run `work` in a thread when `size` bytes make it long (a 5 MiB page takes a second to
+    parse), so the other cases in flight keep moving; small content is quicker in place."""
+    if size < _OFF_LOOP_BYTES:
+        return work(*args)
+    return await asyncio.to_thread(work, *args)
 
 
 async def _keep(store: EvidenceStore, data: bytes, mime: str) -> StoredObject:
