@@ -47,6 +47,7 @@ from pipeline.topics import (
     REJECTED,
     load_topics,
 )
+from pipeline.urls import normalise_escapes, remove_dot_segments
 from schemas import (
     CaseReport,
     CaseSnapshot,
@@ -109,9 +110,10 @@ _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_url(text: str) -> NormalisedUrl:
-    """Lower-case scheme and host, IDN to punycode, no default port, no fragment, no userinfo.
+    """Lower-case scheme and host, IDN to punycode, no default port, no fragment, no userinfo,
+    percent-encoding made canonical and dot segments resolved in the path (pipeline/urls.py).
 
-    Path and query are kept as given: they are the site's to interpret.
+    Otherwise path and query are kept as given: their case and order are the site's to interpret.
     """
     if len(text) > MAX_URL_LENGTH:
         raise UrlProblem(
@@ -140,7 +142,8 @@ def normalise_url(text: str) -> NormalisedUrl:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    path = remove_dot_segments(normalise_escapes(parts.path or "/"))
+    url = urlunsplit((scheme, netloc, path, normalise_escapes(parts.query), ""))
     if len(url) > MAX_URL_LENGTH:
         raise UrlProblem(
             RejectionReason.url_too_long,
