@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run demo test lint bench install clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +15,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/hotline up --sandbox --samples
+
+demo: $(STAMP)
+	$(VENV)/bin/hotline demo
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlsplit
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,10 +17,6 @@ from rich.console import Console
 from pipeline.broker import BrokerError, embedded_broker
 from pipeline.config import Settings, get_settings
 from pipeline.logs import configure_logging
-from pipeline.stages import STAGE_MODULES
-
-if TYPE_CHECKING:
-    from pipeline.sandbox import Sandbox
 
 app = typer.Typer(help="Hotline case pipeline.", no_args_is_help=True, add_completion=False)
 topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
@@ -37,7 +31,6 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 
 console = Console(stderr=True)
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "reports.jsonl"
 
 
 def fail(message: str) -> typer.Exit:
@@ -222,57 +215,10 @@ def up(
     ] = False,
 ) -> None:
     """Start everything built so far: broker (embedded unless configured), topics, stages."""
-    from pipeline.sandbox import Sandbox
-    from pipeline.topics import create_topics
+    from pipeline.stack import Stack, StackError
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    broker = None
-    bootstrap = settings.bootstrap
-    if not bootstrap:
-        broker = embedded_broker(settings)
-        if broker.running():
-            bootstrap, broker = broker.bootstrap, None  # someone else's: leave it running
-        else:
-            try:
-                with console.status("starting the embedded broker (the first time fetches Kafka)"):
-                    bootstrap = broker.start()
-            except BrokerError as error:
-                raise fail(str(error)) from None
-    console.print(f"broker at [bold]{bootstrap}[/]")
-    report = asyncio.run(create_topics(settings, bootstrap))
-    console.print(f"topics: {len(report.created)} created, {len(report.existing)} already there")
-    env = {**os.environ, "HOTLINE_BOOTSTRAP": bootstrap}
-    internet = Sandbox() if sandbox else None
-    if internet is not None:
-        internet.start()
-        env |= internet.pipeline_env(settings.data_dir / "sandbox-banks")
-        console.print(
-            f"sandbox internet: DNS 127.0.0.1:{internet.dns_port}, "
-            f"{len(internet.hosts)} hosts in {internet.network} on port {internet.http_port}"
-        )
-    workers = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "stage", "run", name], env=env
-        )
-        for name in STAGE_MODULES
-    }
-    console.print(f"stages running: {', '.join(workers)}")
-    if samples:
-        sample_file = SAMPLES if internet is None else sandbox_samples(internet, settings)
-        subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "submit", "--file", str(sample_file)],
-            env=env,
-            check=False,
-        )
-    console.print(
-        "Submit a report from another terminal:\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
-        "--category gambling\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.content-checked\n"
-        f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
-        "Ctrl-C stops everything."
-    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -282,40 +228,59 @@ def up(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        while not stopping and all(w.poll() is None for w in workers.values()):
-            time.sleep(0.5)
-    finally:
-        for worker in workers.values():
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for name, worker in workers.items():
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-            console.print(f"stage {name} stopped ({worker.returncode})")
-        if internet is not None:
-            internet.stop()
-        if broker is not None:
-            broker.stop()
-            console.print("broker stopped")
+        with Stack(settings, console, sandbox=sandbox) as stack:
+            if samples:
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pipeline.cli",
+                        "submit",
+                        "--file",
+                        str(stack.samples()),
+                    ],
+                    env=stack.env,
+                    check=False,
+                )
+            bootstrap = stack.bootstrap
+            console.print(
+                "Submit a report from another terminal:\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
+                "--category gambling\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.content-checked\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
+                "Ctrl-C stops everything."
+            )
+            while not stopping and stack.running():
+                time.sleep(0.5)
+    except StackError as error:
+        raise fail(str(error)) from None
 
 
-def sandbox_samples(internet: Sandbox, settings: Settings) -> Path:
-    """The sample reports with the sandbox's web port in their URLs when it is not 80."""
-    if internet.http_port == 80:
-        return SAMPLES
-    lines = []
-    for line in SAMPLES.read_text().splitlines():
-        report = json.loads(line)
-        parts = urlsplit(report["url"])
-        if (parts.hostname or "") in internet.hosts:
-            report["url"] = internet.url(parts.hostname or "", parts.path or "/")
-        lines.append(json.dumps(report, ensure_ascii=False))
-    path = settings.data_dir / "samples-sandbox.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
-    return path
+@app.command()
+def demo(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the cases.")] = 180.0,
+) -> None:
+    """Run the sample reports through every stage built so far against the sandbox internet,
+    offline, print how each case ended, and stop."""
+    from pipeline.demo import case_ends, ends_table
+    from pipeline.stack import Stack, StackError
+    from pipeline.submit import submit_lines
+
+    settings = get_settings()
+    configure_logging("warning")
+    try:
+        with Stack(settings, console, sandbox=True) as stack:
+            lines = stack.samples().read_bytes().splitlines()
+            receipts = asyncio.run(submit_lines(settings, stack.bootstrap, lines, console))
+            case_ids = [r["case_id"] for r in receipts if "case_id" in r]
+            ends = asyncio.run(case_ends(stack.bootstrap, set(case_ids), timeout, console))
+    except StackError as error:
+        raise fail(str(error)) from None
+    # Wide enough for the table when the output is a file or a pipe.
+    Console(width=None if sys.stdout.isatty() else 150).print(ends_table(case_ids, ends))
+    if len(ends) < len(case_ids):
+        raise fail(f"{len(case_ids) - len(ends)} cases did not finish within {timeout}s")
 
 
 def main() -> None:

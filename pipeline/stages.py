@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 
 from pipeline.runner import StageSpec
+from pipeline.topics import CONTENT_CHECKED
 
 STAGE_MODULES = {
     "received": "agents.received",
     "url-verify": "agents.url_verify",
     "content-check": "agents.content_check",
 }
+# Where the last stage built so far hands its cases on: the end of the line, for now.
+FINAL_OUTPUT = CONTENT_CHECKED
 
 
 def stage_spec(name: str) -> StageSpec:

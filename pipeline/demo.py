@@ -1,0 +1,73 @@
+"""`hotline demo`: the sample reports through every stage built so far, against the sandbox
+internet, offline; then a table of how each case ended."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.kafka_io import read_topic
+from pipeline.stages import FINAL_OUTPUT
+from pipeline.topics import TERMINATED
+
+END_TOPICS = (FINAL_OUTPUT, TERMINATED)  # where a case is when the built stages are done with it
+
+
+async def case_ends(
+    bootstrap: str, case_ids: set[str], timeout: float, console: Console
+) -> dict[str, dict[str, Any]]:
+    """The end event of each case, waiting up to `timeout` seconds for all of them."""
+    ends: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    with console.status("waiting for the cases") as status:
+        while True:
+            for topic in END_TOPICS:
+                for record in await read_topic(bootstrap, topic):
+                    document = orjson.loads(record.value)
+                    if document.get("case_id") in case_ids:
+                        ends[document["case_id"]] = document
+            status.update(f"waiting for the cases: {len(ends)} of {len(case_ids)} done")
+            if len(ends) == len(case_ids) or time.monotonic() > deadline:
+                return ends
+            await asyncio.sleep(1.0)
+
+
+def ends_table(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title="Sample cases")
+    for column in ("case", "url", "category", "ended", "language", "hash matches", "kept"):
+        table.add_column(column, no_wrap=column in ("case", "url"))
+    for case_id in case_ids:
+        end = ends.get(case_id)
+        if end is None:
+            table.add_row(case_id, "", "", "[red]not finished[/]", "", "", "")
+            continue
+        case = end["case"]
+        content = case.get("content") or {}
+        table.add_row(
+            case_id,
+            case["report"]["url"].removeprefix("http://"),
+            case["report"]["category"],
+            _ended(end),
+            content.get("language") or "",
+            ", ".join(sorted({m["bank"] for m in content.get("hash_matches", [])})),
+            _kept(content),
+        )
+    return table
+
+
+def _ended(end: dict[str, Any]) -> str:
+    if end["outcome"] == "continue":
+        return f"[green]through {end['stage']}[/]"
+    return f"[yellow]{end['outcome']} at {end['stage']}: {end['reason']}[/]"
+
+
+def _kept(content: dict[str, Any]) -> str:
+    if content.get("withheld"):
+        return "hashes only (csam)"
+    kept = [name for name in ("evidence", "screenshot") if content.get(name)]
+    return ", ".join(kept)

@@ -1,0 +1,123 @@
+"""What `hotline up` and `hotline demo` run: the broker (embedded unless one is configured), the
+topics, the sandbox internet when asked, and one worker process per stage built so far."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rich.console import Console
+
+from pipeline.broker import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
+from pipeline.config import Settings
+from pipeline.lifecycle import StartStop
+from pipeline.sandbox import Sandbox
+from pipeline.stages import STAGE_MODULES
+from pipeline.topics import create_topics
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "reports.jsonl"
+
+
+class StackError(RuntimeError):
+    """The stack could not start (the message says why, for the operator)."""
+
+
+class Stack(StartStop):
+    def __init__(self, settings: Settings, console: Console, *, sandbox: bool) -> None:
+        self.settings = settings
+        self.console = console
+        self.internet = Sandbox() if sandbox else None
+        self.bootstrap = settings.bootstrap or ""
+        self.env: dict[str, str] = {}
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self._own_broker: EmbeddedKafka | TansuBroker | None = None
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        if not self.bootstrap:
+            broker = embedded_broker(self.settings)
+            if broker.running():  # someone else's: leave it running
+                self.bootstrap = broker.bootstrap
+            else:
+                starting = "starting the embedded broker (the first time fetches Kafka)"
+                try:
+                    with self.console.status(starting):
+                        self.bootstrap = broker.start()
+                except BrokerError as error:
+                    raise StackError(str(error)) from None
+                self._own_broker = broker
+        self.console.print(f"broker at [bold]{self.bootstrap}[/]")
+        report = asyncio.run(create_topics(self.settings, self.bootstrap))
+        self.console.print(
+            f"topics: {len(report.created)} created, {len(report.existing)} already there"
+        )
+        self.env = {**os.environ, "HOTLINE_BOOTSTRAP": self.bootstrap}
+        if self.internet is not None:
+            self.internet.start()
+            self.env |= self.internet.pipeline_env(self.settings.data_dir / "sandbox-banks")
+            self.console.print(
+                f"sandbox internet: DNS 127.0.0.1:{self.internet.dns_port}, "
+                f"{len(self.internet.hosts)} hosts in {self.internet.network} "
+                f"on port {self.internet.http_port}"
+            )
+        # Workers log to stderr: stdout is for what the command itself prints.
+        self.workers = {
+            name: subprocess.Popen(
+                [sys.executable, "-m", "pipeline.cli", "stage", "run", name],
+                env=self.env,
+                stdout=sys.stderr,
+            )
+            for name in STAGE_MODULES
+        }
+        self.console.print(f"stages running: {', '.join(self.workers)}")
+
+    def running(self) -> bool:
+        return all(worker.poll() is None for worker in self.workers.values())
+
+    def samples(self) -> Path:
+        """The sample reports, with the sandbox's web port in their URLs when it is not 80."""
+        if self.internet is None or self.internet.http_port == 80:
+            return SAMPLES
+        lines = []
+        for line in SAMPLES.read_text().splitlines():
+            report = json.loads(line)
+            parts = urlsplit(report["url"])
+            if (parts.hostname or "") in self.internet.hosts:
+                report["url"] = self.internet.url(parts.hostname or "", parts.path or "/")
+            lines.append(json.dumps(report, ensure_ascii=False))
+        path = self.settings.data_dir / "samples-sandbox.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def stop(self) -> None:
+        """Workers first (they commit what they finished), then the sandbox and our broker."""
+        for worker in self.workers.values():
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for name, worker in self.workers.items():
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            self.console.print(f"stage {name} stopped ({worker.returncode})")
+        self.workers = {}
+        if self.internet is not None:
+            self.internet.stop()
+        if self._own_broker is not None:
+            self._own_broker.stop()
+            self._own_broker = None
+            self.console.print("broker stopped")
