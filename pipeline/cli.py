@@ -260,10 +260,13 @@ def up(
 @app.command()
 def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the cases.")] = 180.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON line per case instead of a table.")
+    ] = False,
 ) -> None:
     """Run the sample reports through every stage built so far against the sandbox internet,
     offline, print how each case ended, and stop."""
-    from pipeline.demo import case_ends, ends_table
+    from pipeline.demo import case_ends, summaries, summary_table
     from pipeline.stack import Stack, StackError
     from pipeline.submit import submit_lines
 
@@ -271,14 +274,19 @@ def demo(
     configure_logging("warning")
     try:
         with Stack(settings, console, sandbox=True) as stack:
-            lines = stack.samples().read_bytes().splitlines()
-            receipts = asyncio.run(submit_lines(settings, stack.bootstrap, lines, console))
+            reports = stack.samples().read_bytes().splitlines()
+            receipts = asyncio.run(submit_lines(settings, stack.bootstrap, reports, console))
             case_ids = [r["case_id"] for r in receipts if "case_id" in r]
             ends = asyncio.run(case_ends(stack.bootstrap, set(case_ids), timeout, console))
     except StackError as error:
         raise fail(str(error)) from None
-    # Wide enough for the table when the output is a file or a pipe.
-    Console(width=None if sys.stdout.isatty() else 150).print(ends_table(case_ids, ends))
+    rows = summaries(case_ids, ends)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        # Wide enough for the table when the output is a file or a pipe.
+        Console(width=None if sys.stdout.isatty() else 150).print(summary_table(rows))
     if len(ends) < len(case_ids):
         raise fail(f"{len(case_ids) - len(ends)} cases did not finish within {timeout}s")
 

@@ -37,37 +37,60 @@ async def case_ends(
             await asyncio.sleep(1.0)
 
 
-def ends_table(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title="Sample cases")
-    for column in ("case", "url", "category", "ended", "language", "hash matches", "kept"):
-        table.add_column(column, no_wrap=column in ("case", "url"))
+def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per case: where and how it ended, and what was found and kept."""
+    lines = []
     for case_id in case_ids:
         end = ends.get(case_id)
         if end is None:
-            table.add_row(case_id, "", "", "[red]not finished[/]", "", "", "")
+            lines.append({"case_id": case_id, "finished": False})
             continue
         case = end["case"]
         content = case.get("content") or {}
+        lines.append(
+            {
+                "case_id": case_id,
+                "finished": True,
+                "url": case["report"]["url"],
+                "category": case["report"]["category"],
+                "stage": end["stage"],
+                "outcome": end["outcome"],
+                "reason": end["reason"],
+                "language": content.get("language"),
+                "hash_banks": sorted({m["bank"] for m in content.get("hash_matches", [])}),
+                "kept": _kept(content),
+            }
+        )
+    return lines
+
+
+def summary_table(lines: list[dict[str, Any]]) -> Table:
+    table = Table(title="Sample cases")
+    for column in ("case", "url", "category", "ended", "language", "hash matches", "kept"):
+        table.add_column(column, no_wrap=column in ("case", "url"))
+    for line in lines:
+        if not line["finished"]:
+            table.add_row(line["case_id"], "", "", "[red]not finished[/]", "", "", "")
+            continue
         table.add_row(
-            case_id,
-            case["report"]["url"].removeprefix("http://"),
-            case["report"]["category"],
-            _ended(end),
-            content.get("language") or "",
-            ", ".join(sorted({m["bank"] for m in content.get("hash_matches", [])})),
-            _kept(content),
+            line["case_id"],
+            line["url"].removeprefix("http://"),
+            line["category"],
+            _ended(line),
+            line["language"] or "",
+            ", ".join(line["hash_banks"]),
+            ", ".join(line["kept"]),
         )
     return table
 
 
-def _ended(end: dict[str, Any]) -> str:
-    if end["outcome"] == "continue":
-        return f"[green]through {end['stage']}[/]"
-    return f"[yellow]{end['outcome']} at {end['stage']}: {end['reason']}[/]"
+def _ended(line: dict[str, Any]) -> str:
+    if line["outcome"] == "continue":
+        return f"[green]through {line['stage']}[/]"
+    return f"[yellow]{line['outcome']} at {line['stage']}: {line['reason']}[/]"
 
 
-def _kept(content: dict[str, Any]) -> str:
+def _kept(content: dict[str, Any]) -> list[str]:
     if content.get("withheld"):
-        return "hashes only (csam)"
-    kept = [name for name in ("evidence", "screenshot") if content.get(name)]
-    return ", ".join(kept)
+        return ["hashes only (csam)"]
+    return [name for name in ("evidence", "screenshot") if content.get(name)]

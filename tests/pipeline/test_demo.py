@@ -8,9 +8,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from pipeline.config import Settings
+from pipeline.content.screenshots import find_chromium
 from pipeline.stack import SAMPLES
 from tests.fixtures.stage import ROOT
 
@@ -18,24 +21,28 @@ pytestmark = pytest.mark.broker
 
 
 def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Path) -> None:
+    env = {**os.environ, "HOTLINE_BOOTSTRAP": pipeline_bootstrap, "HOTLINE_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo", "--timeout", "150"],
+        [sys.executable, "-m", "pipeline.cli", "demo", "--json", "--timeout", "150"],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "HOTLINE_BOOTSTRAP": pipeline_bootstrap,
-            "HOTLINE_DATA_DIR": str(tmp_path),
-        },
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    table = done.stdout
-    samples = [json.loads(line) for line in SAMPLES.read_text().splitlines()]
-    assert table.count("HL-") == len(samples)
-    assert table.count("through content-check") == len(samples) - 2
-    assert "url-verify: not_found" in table and "content-check:" in table
-    assert "content_removed" in table
-    assert "hashes only (csam)" in table and "sandbox-terrorism" in table
+    cases = [json.loads(line) for line in done.stdout.splitlines()]
+    samples = SAMPLES.read_text().splitlines()
+    assert len(cases) == len(samples) and all(case["finished"] for case in cases)
+    ended_early = sorted((c["stage"], c["reason"]) for c in cases if c["outcome"] != "continue")
+    assert ended_early == [("content-check", "content_removed"), ("url-verify", "not_found")]
+    went_on = [c for c in cases if c["outcome"] == "continue"]
+    assert {c["stage"] for c in went_on} == {"content-check"}
+    by_link = {(urlsplit(c["url"]).hostname, urlsplit(c["url"]).path): c for c in cases}
+    csam = by_link["restricted-media.nl", "/"]
+    assert csam["kept"] == ["hashes only (csam)"] and csam["hash_banks"] == ["sandbox-csam"]
+    assert by_link["sample-site.com", "/image.png"]["hash_banks"] == ["sandbox-terrorism"]
+    assert by_link["hate-forum.de", "/"]["kept"] == ["evidence"] + (
+        ["screenshot"] if find_chromium(Settings()) else []
+    )
     assert (tmp_path / "sandbox-banks" / "sandbox-csam.hashes").exists()
