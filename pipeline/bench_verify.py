@@ -91,9 +91,7 @@ async def run_verify_bench(
                 "HOTLINE_LOOKUP_CACHE_TTL": "0",
                 "HOTLINE_SCREENSHOTS": "false",
             }
-            workers = [
-                start_stage(bench, stage, **env) for stage in ("url-verify", "content-check")
-            ]
+            workers = [start_stage(bench, stage, **env) for stage in STAGES]
             try:
                 span = await output_span(
                     bench.bootstrap or "", [CONTENT_CHECKED, TERMINATED], reports, timeout=900

@@ -54,6 +54,7 @@ class Rendering:
     note: str | None = None  # why there is no screenshot
     blocked: list[HashMatch] = field(default_factory=list)  # csam-bank resources refused
     refused: set[str] = field(default_factory=set)  # resources at addresses the guard forbids
+    requests: int = 0  # resources the page asked the fetcher for
 
 
 def find_chromium(settings: Settings) -> str | None:
@@ -103,10 +104,9 @@ class PageRenderer:
     async def _shoot(self, browser: Any, document: Document, rendering: Rendering) -> None:
         context = await browser.new_context(viewport=_VIEWPORT, service_workers="block")
         try:
-            budget = [_MAX_RESOURCES]
 
             async def answer(route: Any) -> None:
-                await self._answer(route, document, rendering, budget)
+                await self._answer(route, document, rendering)
 
             await context.route("**/*", answer)
             page = await context.new_page()
@@ -116,17 +116,15 @@ class PageRenderer:
         finally:
             await context.close()
 
-    async def _answer(
-        self, route: Any, document: Document, rendering: Rendering, budget: list[int]
-    ) -> None:
+    async def _answer(self, route: Any, document: Document, rendering: Rendering) -> None:
         url = route.request.url
         if url == document.url:
             await route.fulfill(
                 status=200, body=document.body, headers={"Content-Type": document.content_type}
             )
             return
-        budget[0] -= 1
-        if budget[0] < 0 or not url.startswith(("http://", "https://")):
+        rendering.requests += 1
+        if rendering.requests > _MAX_RESOURCES or not url.startswith(("http://", "https://")):
             await route.abort()
             return
         fetched = await self._fetcher.fetch(
