@@ -1,9 +1,12 @@
-"""`with` support for anything that starts and stops: the brokers and the sandbox."""
+"""`with` support for anything that starts and stops: the brokers, the sandbox, the stack."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+
+_T = TypeVar("_T")
 
 
 class StartStop:
@@ -12,6 +15,15 @@ class StartStop:
 
     def stop(self) -> None:
         raise NotImplementedError
+
+    def stopped_on_failure(self, starting: Callable[[], _T]) -> _T:
+        """Run `starting`; if it fails half-way, stop whatever it had started, then re-raise.
+        `stop` must therefore cope with a partial start."""
+        try:
+            return starting()
+        except BaseException:
+            self.stop()
+            raise
 
     def __enter__(self) -> Self:
         self.start()

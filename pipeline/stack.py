@@ -39,11 +39,7 @@ class Stack(StartStop):
         self._own_broker: EmbeddedKafka | TansuBroker | None = None
 
     def start(self) -> None:
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
+        self.stopped_on_failure(self._start)
 
     def _start(self) -> None:
         if not self.bootstrap:

@@ -102,11 +102,7 @@ class Sandbox(StartStop):
     def start(self) -> None:
         if self._loop is not None:
             raise RuntimeError("sandbox already started")
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
+        self.stopped_on_failure(self._start)
 
     def _start(self) -> None:
         apps = {
