@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from pipeline.config import Settings
+from pipeline.envelopes import stage_envelope
 from pipeline.ids import (
     case_id_for,
     causation_for_intake,
@@ -36,7 +37,6 @@ from pipeline.runner import (
     Inbound,
     Outbound,
     StageSpec,
-    producer_identity,
     table_update,
 )
 from pipeline.topics import (
@@ -60,15 +60,15 @@ from schemas import (
     RejectionReason,
     Report,
     SourceRef,
+    StageName,
 )
 from schemas.report import MAX_REPORT_BYTES, MAX_URL_LENGTH
 
-STAGE = "received"
+STAGE: StageName = "received"
 INPUTS = (INTAKE, INTAKE_REKEYED)
 OUTPUTS = (RECEIVED, REJECTED, INTAKE_REKEYED, LEDGER_CONTACTS)
 # Carries the first intake coordinates of a rekeyed report: "partition:offset:timestamp_ms".
 SOURCE_HEADER = "hotline-intake-source"
-PRODUCER = producer_identity(STAGE)
 _CASES_REMEMBERED = 1000  # case ids kept per URL to recognise a replayed report
 
 
@@ -322,16 +322,13 @@ def register_report(
 
 def case_envelope(admitted: Admitted, mark: RepeatMark, received_at: datetime) -> Envelope:
     report = admitted.report
-    return Envelope(
-        event_id=event_id_for(admitted.case_id, STAGE, admitted.causation_id),
-        case_id=admitted.case_id,
-        stage=STAGE,
-        occurred_at=datetime.now(UTC),
-        causation_id=admitted.causation_id,
-        producer=PRODUCER,
-        outcome=Outcome.continue_,
-        reason="duplicate" if mark.duplicate_of else None,
-        case=CaseSnapshot(
+    return stage_envelope(
+        admitted.case_id,
+        STAGE,
+        admitted.causation_id,
+        Outcome.continue_,
+        "duplicate" if mark.duplicate_of else None,
+        CaseSnapshot(
             report=CaseReport(
                 url=admitted.url.url,
                 reported_url=report.url,

@@ -19,6 +19,28 @@ def read_envelope(raw: bytes) -> Envelope:
         raise PermanentError(f"not a case envelope: {error}") from error
 
 
+def stage_envelope(
+    case_id: str,
+    stage: StageName,
+    causation_id: str,
+    outcome: Outcome,
+    reason: str | None,
+    case: CaseSnapshot,
+) -> Envelope:
+    """What `stage` says about a case, its id derived from what caused it (DESIGN 2)."""
+    return Envelope(
+        event_id=event_id_for(case_id, stage, causation_id),
+        case_id=case_id,
+        stage=stage,
+        occurred_at=datetime.now(UTC),
+        causation_id=causation_id,
+        producer=producer_identity(stage),
+        outcome=outcome,
+        reason=reason,
+        case=case,
+    )
+
+
 def next_envelope(
     previous: Envelope,
     stage: StageName,
@@ -26,17 +48,8 @@ def next_envelope(
     reason: str | None,
     case: CaseSnapshot,
 ) -> Envelope:
-    return Envelope(
-        event_id=event_id_for(previous.case_id, stage, previous.event_id),
-        case_id=previous.case_id,
-        stage=stage,
-        occurred_at=datetime.now(UTC),
-        causation_id=previous.event_id,
-        producer=producer_identity(stage),
-        outcome=outcome,
-        reason=reason,
-        case=case,
-    )
+    """The stage's event made from the previous stage's."""
+    return stage_envelope(previous.case_id, stage, previous.event_id, outcome, reason, case)
 
 
 def envelope_output(topic: str, envelope: Envelope) -> Outbound:
