@@ -33,13 +33,13 @@ from pipeline.content.analysis import (
 from pipeline.content.banks import HashBanks
 from pipeline.content.evidence import EvidenceStore
 from pipeline.content.screenshots import Document, PageRenderer, Rendering
-from pipeline.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
 from pipeline.lookups.dns import DnsResolver
+from pipeline.lookups.failures import explain, link_failure
 from pipeline.lookups.links import LinkCheck, LinkChecker
 from pipeline.lookups.retry import with_retries
-from pipeline.reasons import explain, link_failure
-from pipeline.runner import Handler, Inbound, Outbound, StageSpec
-from pipeline.topics import CONTENT_CHECKED, TERMINATED, URL_VERIFIED
+from pipeline.runtime.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
+from pipeline.runtime.runner import Handler, Inbound, Outbound, StageSpec
+from pipeline.runtime.topics import CONTENT_CHECKED, TERMINATED, URL_VERIFIED
 from schemas import Category, ContentFacts, HashMatch, Outcome, StageName, StoredObject
 
 STAGE: StageName = "content-check"

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 import faust
 
 from pipeline.config import Settings
-from pipeline.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
 from pipeline.lookups.dns import DnsResolver
+from pipeline.lookups.failures import explain, link_failure
 from pipeline.lookups.links import LinkCheck, LinkChecker
 from pipeline.lookups.retry import with_retries
-from pipeline.reasons import explain, link_failure
-from pipeline.runner import Handler, Inbound, Outbound, StageSpec
-from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from pipeline.runtime.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
+from pipeline.runtime.runner import Handler, Inbound, Outbound, StageSpec
+from pipeline.runtime.topics import RECEIVED, TERMINATED, URL_VERIFIED
 from schemas import Outcome, StageName, UrlFacts
 
 STAGE: StageName = "url-verify"

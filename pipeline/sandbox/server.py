@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pipeline.lifecycle import StartStop
+from pipeline.runtime.lifecycle import StartStop
 from pipeline.sandbox import rdap, zones
 from pipeline.sandbox import web as sites
 from pipeline.sandbox.banks import write_banks

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from pipeline.bench_verify import received_envelope
+from pipeline.cli.bench.verify import received_envelope
 from pipeline.config import Settings
 from pipeline.content.evidence import EvidenceStore
 from pipeline.content.screenshots import find_chromium
+from pipeline.runtime.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
 from pipeline.sandbox import Sandbox, media
 from pipeline.sandbox.content import GARDEN_EN, HATE_EN
-from pipeline.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
 from schemas import Category
 from tests.fixtures.stage import StageWorker, publish_envelopes, stage_events, wait_until
 

@@ -15,9 +15,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from pipeline.config import BrokerKind
-from pipeline.kafka_io import read_topic
-from pipeline.profile import profile_for
-from pipeline.topics import (
+from pipeline.runtime.kafka_io import read_topic
+from pipeline.runtime.profile import profile_for
+from pipeline.runtime.topics import (
     INTAKE,
     INTAKE_REKEYED,
     LEDGER_CONTACTS,

@@ -6,8 +6,8 @@ import pytest
 
 from agents.url_verify import url_facts, verdict
 from pipeline.lookups.dns import Resolution
+from pipeline.lookups.failures import REASONS
 from pipeline.lookups.links import LinkCheck
-from pipeline.reasons import REASONS
 from schemas import Outcome, RedirectHop
 
 URL = "http://site.kz/page"

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.bench_verify import received_envelope
+from pipeline.cli.bench.verify import received_envelope
+from pipeline.runtime.topics import RECEIVED, TERMINATED, URL_VERIFIED
 from pipeline.sandbox import Sandbox
-from pipeline.topics import RECEIVED, TERMINATED, URL_VERIFIED
 from tests.fixtures.stage import StageWorkerFactory, publish_envelopes, stage_events, wait_until
 
 pytestmark = pytest.mark.broker

@@ -26,7 +26,7 @@ def dead_letter_topic(stage: str) -> str:
     return f"hotline.dlq.{stage}"
 
 
-PROJECT_TOPICS_FILE = Path(__file__).resolve().parent.parent / "topics.yaml"
+PROJECT_TOPICS_FILE = Path(__file__).resolve().parents[2] / "topics.yaml"
 _DURATION = re.compile(r"^(\d+)([dhms])$")
 _UNIT_MS = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
 

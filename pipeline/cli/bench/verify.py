@@ -18,11 +18,11 @@ from typing import Any
 
 from rich.console import Console
 
-from pipeline.bench import output_span, publish, scratch_broker, start_stage
+from pipeline.cli.bench.received import output_span, publish, scratch_broker, start_stage
 from pipeline.config import Settings
-from pipeline.ids import event_id_for
+from pipeline.runtime.ids import event_id_for
+from pipeline.runtime.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
 from pipeline.sandbox import Sandbox
-from pipeline.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
 from schemas import CaseReport, CaseSnapshot, Category, Envelope, Outcome, Producer
 
 STAGES = ("url-verify", "content-check")

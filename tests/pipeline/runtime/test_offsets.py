@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.offsets import OffsetTracker, Partition
+from pipeline.runtime.offsets import OffsetTracker, Partition
 
 P0 = Partition("hotline.intake", 0)
 P1 = Partition("hotline.intake", 1)

@@ -8,7 +8,14 @@ import base64
 import faust
 
 from pipeline.config import Settings
-from pipeline.runner import Inbound, Outbound, PermanentError, SeenWindow, StageProcessor, StageSpec
+from pipeline.runtime.runner import (
+    Inbound,
+    Outbound,
+    PermanentError,
+    SeenWindow,
+    StageProcessor,
+    StageSpec,
+)
 from schemas import DeadLetter, SourceRef
 
 

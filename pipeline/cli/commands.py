@@ -14,9 +14,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipeline.broker import BrokerError, embedded_broker
+from pipeline.broker.launcher import BrokerError, embedded_broker
 from pipeline.config import Settings, get_settings
-from pipeline.logs import configure_logging
+from pipeline.runtime.logs import configure_logging
 
 app = typer.Typer(help="Hotline case pipeline.", no_args_is_help=True, add_completion=False)
 topics_app = typer.Typer(help="Kafka topics of the pipeline.", no_args_is_help=True)
@@ -85,7 +85,7 @@ def broker_status() -> None:
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every topic of topics.yaml that is missing; safe to run again."""
-    from pipeline.topics import create_topics
+    from pipeline.runtime.topics import create_topics
 
     settings = get_settings()
     report = asyncio.run(create_topics(settings, current_bootstrap(settings)))
@@ -102,7 +102,7 @@ def topics_tail(
     count: Annotated[int, typer.Option("-n", help="How many of the newest messages.")] = 10,
 ) -> None:
     """Print the newest messages of a topic as JSON lines."""
-    from pipeline.kafka_io import newest_messages
+    from pipeline.runtime.kafka_io import newest_messages
 
     settings = get_settings()
     for value in asyncio.run(newest_messages(current_bootstrap(settings), topic, count)):
@@ -115,9 +115,9 @@ def topics_tail(
 @stage_app.command("run")
 def stage_run(name: str) -> None:
     """Run one worker of a stage; start another to split its partitions."""
-    from pipeline.runner import build_stage_app, run_worker
-    from pipeline.stages import stage_spec
-    from pipeline.topics import load_topics
+    from pipeline.cli.stages import stage_spec
+    from pipeline.runtime.runner import build_stage_app, run_worker
+    from pipeline.runtime.topics import load_topics
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -146,7 +146,7 @@ def submit(
     ] = None,
 ) -> None:
     """Publish reports to hotline.intake and print their case ids and status tokens."""
-    from pipeline.submit import report_from_options, submit_lines
+    from pipeline.cli.submit import report_from_options, submit_lines
 
     settings = get_settings()
     if file is not None:
@@ -182,7 +182,7 @@ def bench_received(
     """Throughput of the received stage against a raw aiokafka relay, on a scratch broker."""
     import uvloop  # the stage workers run on uvloop too: same loop for both contenders
 
-    from pipeline.bench import run_received_bench
+    from pipeline.cli.bench.received import run_received_bench
 
     configure_logging("warning")
     result = uvloop.run(run_received_bench(get_settings(), reports, console))
@@ -197,7 +197,7 @@ def bench_verify(
 ) -> None:
     """url-verify + content-check against the sandbox with latency: achieved rate versus
     C / (lookups x latency)."""
-    from pipeline.bench_verify import run_verify_bench
+    from pipeline.cli.bench.verify import run_verify_bench
 
     configure_logging("warning")
     result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
@@ -215,7 +215,7 @@ def up(
     ] = False,
 ) -> None:
     """Start everything built so far: broker (embedded unless configured), topics, stages."""
-    from pipeline.stack import Stack, StackError
+    from pipeline.cli.stack import Stack, StackError
 
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -266,9 +266,9 @@ def demo(
 ) -> None:
     """Run the sample reports through every stage built so far against the sandbox internet,
     offline, print how each case ended, and stop."""
-    from pipeline.demo import case_ends, summaries, summary_table
-    from pipeline.stack import Stack, StackError
-    from pipeline.submit import submit_lines
+    from pipeline.cli.demo import case_ends, summaries, summary_table
+    from pipeline.cli.stack import Stack, StackError
+    from pipeline.cli.submit import submit_lines
 
     settings = get_settings()
     configure_logging("warning")
@@ -293,7 +293,3 @@ def demo(
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

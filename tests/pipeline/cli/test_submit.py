@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from pipeline.ids import case_id_for, status_token_for
-from pipeline.submit import prepare, report_from_options
+from pipeline.cli.submit import prepare, report_from_options
+from pipeline.runtime.ids import case_id_for, status_token_for
 
 
 def test_receipt_names_the_case_the_stage_will_make() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from pipeline.ids import event_id_for
-from pipeline.runner import Inbound, Outbound, PermanentError, producer_identity
+from pipeline.runtime.ids import event_id_for
+from pipeline.runtime.runner import Inbound, Outbound, PermanentError, producer_identity
 from schemas import CaseSnapshot, Envelope, Outcome, StageName
 
 

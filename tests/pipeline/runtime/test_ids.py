@@ -4,7 +4,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.ids import (
+from pipeline.runtime.ids import (
     case_id_for,
     causation_for_intake,
     event_id_for,

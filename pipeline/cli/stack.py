@@ -14,14 +14,15 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from pipeline.broker import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
+from pipeline.broker.launcher import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
+from pipeline.cli.stages import STAGE_MODULES
+from pipeline.cli.workers import worker_command
 from pipeline.config import Settings
-from pipeline.lifecycle import StartStop
+from pipeline.runtime.lifecycle import StartStop
+from pipeline.runtime.topics import create_topics
 from pipeline.sandbox import Sandbox
-from pipeline.stages import STAGE_MODULES
-from pipeline.topics import create_topics
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "reports.jsonl"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "reports.jsonl"
 
 
 class StackError(RuntimeError):
@@ -71,7 +72,7 @@ class Stack(StartStop):
         # Workers log to stderr: stdout is for what the command itself prints.
         self.workers = {
             name: subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "stage", "run", name],
+                worker_command(name),
                 env=self.env,
                 stdout=sys.stderr,
             )

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import topics
-from pipeline.stages import STAGE_MODULES, stage_spec
-from pipeline.topics import load_topics, parse_retention
+from pipeline.cli.stages import STAGE_MODULES, stage_spec
+from pipeline.runtime import topics
+from pipeline.runtime.topics import load_topics, parse_retention
 
 
 def test_every_topic_named_in_code_is_registered() -> None:

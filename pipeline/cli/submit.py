@@ -10,11 +10,11 @@ import orjson
 from rich.console import Console
 from rich.progress import Progress
 
-from agents.received import Refused, admit
 from pipeline.config import Settings
-from pipeline.ids import status_token_for
-from pipeline.kafka_io import kafka_producer
-from pipeline.topics import INTAKE
+from pipeline.intake import Refused, admit
+from pipeline.runtime.ids import status_token_for
+from pipeline.runtime.kafka_io import kafka_producer
+from pipeline.runtime.topics import INTAKE
 from schemas import SourceRef
 
 _NOWHERE = SourceRef(topic=INTAKE, partition=0, offset=0, timestamp_ms=0)

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from pipeline.cli.stack import SAMPLES
 from pipeline.config import Settings
 from pipeline.content.screenshots import find_chromium
-from pipeline.stack import SAMPLES
 from tests.fixtures.stage import ROOT
 
 pytestmark = pytest.mark.broker

@@ -12,7 +12,6 @@ import asyncio
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -26,11 +25,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 
-from pipeline.broker import embedded_broker
+from pipeline.broker.launcher import embedded_broker
+from pipeline.cli.workers import worker_command
 from pipeline.config import Settings
-from pipeline.kafka_io import kafka_producer
-from pipeline.profile import profile_for
-from pipeline.topics import INTAKE, RECEIVED, REJECTED, create_topics, load_topics
+from pipeline.runtime.kafka_io import kafka_producer
+from pipeline.runtime.profile import profile_for
+from pipeline.runtime.topics import INTAKE, RECEIVED, REJECTED, create_topics, load_topics
 
 RELAY_IN, RELAY_OUT = "bench.relay-in", "bench.relay-out"
 TARGET_RATIO = 0.40
@@ -141,7 +141,7 @@ async def scratch_broker(settings: Settings, console: Console) -> AsyncIterator[
 def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[bytes]:
     assert settings.bootstrap is not None
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "stage", "run", stage],
+        worker_command(stage),
         env={
             **os.environ,
             "HOTLINE_BOOTSTRAP": settings.bootstrap,

@@ -11,9 +11,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.kafka_io import read_topic
-from pipeline.stages import FINAL_OUTPUT
-from pipeline.topics import TERMINATED
+from pipeline.cli.stages import FINAL_OUTPUT
+from pipeline.runtime.kafka_io import read_topic
+from pipeline.runtime.topics import TERMINATED
 
 END_TOPICS = (FINAL_OUTPUT, TERMINATED)  # where a case is when the built stages are done with it
 

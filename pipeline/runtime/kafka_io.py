@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from pipeline.config import Settings
-from pipeline.profile import profile_for
+from pipeline.runtime.profile import profile_for
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
-from pipeline.broker import (
+from pipeline.broker.launcher import (
     BrokerError,
     EmbeddedKafka,
     TansuBroker,
@@ -26,7 +26,7 @@ from pipeline.broker import (
 from pipeline.config import Settings
 from tests.fixtures.broker import ExternalKafka, needs_own_broker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def create_topic(bootstrap: str, partitions: int = 1) -> str:
@@ -143,7 +143,7 @@ def test_messages_survive_a_restart(own_kafka: EmbeddedKafka) -> None:
 
     # Stop it from another process that only has the same settings (as `hotline down` would).
     code = (
-        "from pathlib import Path; from pipeline.broker import EmbeddedKafka; "
+        "from pathlib import Path; from pipeline.broker.launcher import EmbeddedKafka; "
         "from pipeline.config import Settings; "
         f"EmbeddedKafka(Settings(data_dir=Path({str(own_kafka.settings.data_dir)!r}))).stop()"
     )
@@ -248,7 +248,7 @@ def test_concurrent_starts_on_one_data_dir_start_one_broker(tmp_path: Path) -> N
     empty command line, took it for a stale pid and started a second JVM on the same log.)
     """
     code = (
-        "import sys; from pathlib import Path; from pipeline.broker import *; "
+        "import sys; from pathlib import Path; from pipeline.broker.launcher import *; "
         "from pipeline.config import Settings\n"
         "try: print('started', EmbeddedKafka(Settings(data_dir=Path(sys.argv[1]))).start(60))\n"
         "except BrokerError as e: print('refused', e)\n"

@@ -29,12 +29,13 @@ import structlog
 from faust.types import EventT, TableT
 from mode import BaseSignalT
 
-from pipeline import __version__, faust_patches
-from pipeline.commits import commit_offsets
+from pipeline import __version__
 from pipeline.config import Settings
-from pipeline.offsets import OffsetTracker, Partition
-from pipeline.profile import profile_for
-from pipeline.topics import dead_letter_topic
+from pipeline.runtime import faust_patches
+from pipeline.runtime.commits import commit_offsets
+from pipeline.runtime.offsets import OffsetTracker, Partition
+from pipeline.runtime.profile import profile_for
+from pipeline.runtime.topics import dead_letter_topic
 from schemas import DeadLetter, Producer, SourceRef
 
 log = structlog.get_logger("hotline.runner")

@@ -18,7 +18,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from faust.exceptions import NotReady
 
-from pipeline.offsets import Partition
+from pipeline.runtime.offsets import Partition
 
 log = structlog.get_logger("hotline.commits")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from pipeline.runner import StageSpec
-from pipeline.topics import CONTENT_CHECKED
+from pipeline.runtime.runner import StageSpec
+from pipeline.runtime.topics import CONTENT_CHECKED
 
 STAGE_MODULES = {
     "received": "agents.received",

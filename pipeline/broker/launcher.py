@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from pipeline.config import Settings
-from pipeline.lifecycle import StartStop
+from pipeline.runtime.lifecycle import StartStop
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The `hotline` command line: the one place that composes stages, services and tools."""

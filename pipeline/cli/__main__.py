@@ -1,0 +1,3 @@
+from pipeline.cli.commands import main
+
+main()

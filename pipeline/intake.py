@@ -1,0 +1,157 @@
+"""Admission of an intake report: is it a report the hotline can take, and which case is it?
+
+Shared by the `received` stage, which decides, and by everything that submits reports (the CLI,
+the gateway), which check before they send: the same code, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from pipeline.lookups.urls import NormalisedUrl, UrlProblem, normalise_url
+from pipeline.runtime.ids import case_id_for, causation_for_intake
+from schemas import Category, FieldProblem, RejectionReason, Report, SourceRef
+from schemas.report import MAX_REPORT_BYTES, MAX_URL_LENGTH
+
+
+@dataclass(frozen=True)
+class Admitted:
+    report: Report
+    url: NormalisedUrl
+    causation_id: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    causation_id: str
+    reason: RejectionReason
+    message: str
+    problems: list[FieldProblem]
+
+
+_REASON_ORDER = [
+    RejectionReason.missing_url,
+    RejectionReason.url_too_long,
+    RejectionReason.url_scheme_not_allowed,
+    RejectionReason.url_invalid,
+    RejectionReason.unknown_category,
+    RejectionReason.unknown_field,
+    RejectionReason.missing_field,
+    RejectionReason.invalid_field,
+]
+
+
+def _problem_from_pydantic(error: ErrorDetails) -> FieldProblem:
+    field = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    message = error["msg"]
+    if kind == "extra_forbidden":
+        code = RejectionReason.unknown_field
+        message = f"Unknown field {field!r}."
+    elif field == "url":
+        if kind == "missing":
+            code, message = RejectionReason.missing_url, "The report has no URL."
+        elif kind == "string_too_long":
+            code = RejectionReason.url_too_long
+            message = f"The URL is longer than {MAX_URL_LENGTH} characters."
+        else:
+            code, message = RejectionReason.url_invalid, f"The URL is not a string: {message}."
+    elif field == "category" and kind == "enum":
+        code = RejectionReason.unknown_category
+        message = f"Unknown category; use one of: {', '.join(c.value for c in Category)}."
+    elif kind == "missing":
+        code, message = RejectionReason.missing_field, f"The field {field!r} is required."
+    else:
+        code, message = RejectionReason.invalid_field, f"The field {field!r} is invalid: {message}."
+    return FieldProblem(field=field or "(report)", code=code.value, message=message)
+
+
+def _refused(causation_id: str, problems: list[FieldProblem]) -> Refused:
+    first = min(problems, key=lambda p: _REASON_ORDER.index(RejectionReason(p.code)))
+    return Refused(causation_id, RejectionReason(first.code), first.message, problems)
+
+
+def _refused_whole(causation_id: str, reason: RejectionReason, message: str) -> Refused:
+    return Refused(
+        causation_id,
+        reason,
+        message,
+        [FieldProblem(field="(report)", code=reason.value, message=message)],
+    )
+
+
+def intake_causation(raw: bytes, source: SourceRef) -> str:
+    """The id of an intake input: its submission id when readable, else its coordinates."""
+    submission_id = None
+    if len(raw) <= MAX_REPORT_BYTES:
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            document = None
+        if isinstance(document, dict):
+            candidate = document.get("submission_id")
+            if isinstance(candidate, str) and 0 < len(candidate) <= 128:
+                submission_id = candidate
+    return causation_for_intake(submission_id, source.partition, source.offset)
+
+
+def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
+    """Validate one intake message and derive its case; `source` is its first intake place."""
+    causation_id = intake_causation(raw, source)
+    if len(raw) > MAX_REPORT_BYTES:
+        return _refused_whole(
+            causation_id,
+            RejectionReason.payload_too_large,
+            f"The report is {len(raw)} bytes; at most {MAX_REPORT_BYTES} are accepted.",
+        )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _refused_whole(
+            causation_id, RejectionReason.invalid_utf8, f"The report is not valid UTF-8: {error}."
+        )
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return _refused_whole(
+            causation_id, RejectionReason.malformed_json, f"The report is not valid JSON: {error}."
+        )
+    if not isinstance(document, dict):
+        return _refused_whole(
+            causation_id, RejectionReason.not_an_object, "The report must be a JSON object."
+        )
+    problems: list[FieldProblem] = []
+    url: NormalisedUrl | None = None
+    if isinstance(document.get("url"), str):
+        try:
+            url = normalise_url(document["url"])
+        except UrlProblem as problem:
+            problems.append(FieldProblem(field="url", code=problem.reason, message=problem.message))
+    try:
+        report = Report.model_validate(document)
+    except ValidationError as error:
+        problems.extend(
+            p
+            for p in map(_problem_from_pydantic, error.errors(include_url=False))
+            if not (p.field == "url" and problems)
+        )
+    if problems or url is None:
+        return _refused(causation_id, problems)
+    return Admitted(report, url, causation_id, case_id_for(causation_id))
+
+
+def redact_contact(raw: bytes) -> tuple[bytes, bool]:
+    """The original bytes with a `contact` member blanked: it is the reporter's personal data."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw, False
+    if isinstance(document, dict) and "contact" in document:
+        document["contact"] = "[redacted]"
+        return orjson.dumps(document), True
+    return raw, False
