@@ -15,11 +15,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
-import faust
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.config import Settings
 from pipeline.content.analysis import (
     Fingerprint,
     Readable,
@@ -34,20 +34,61 @@ from pipeline.content.banks import HashBanks
 from pipeline.content.evidence import EvidenceStore
 from pipeline.content.screenshots import Document, PageRenderer, Rendering
 from pipeline.lookups.dns import DnsResolver
-from pipeline.lookups.failures import explain, link_failure
+from pipeline.lookups.failures import LinkFailure, link_failure
 from pipeline.lookups.links import LinkCheck, LinkChecker
 from pipeline.lookups.retry import with_retries
 from pipeline.runtime.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
-from pipeline.runtime.runner import Handler, Inbound, Outbound, StageSpec
-from pipeline.runtime.topics import CONTENT_CHECKED, TERMINATED, URL_VERIFIED
+from pipeline.runtime.reasons import ReasonCode
+from pipeline.runtime.stage import Handler, Inbound, Outbound, StageContext, StageSpec
+from pipeline.runtime.topics import TERMINATED
 from schemas import Category, ContentFacts, HashMatch, Outcome, StageName, StoredObject
 
 STAGE: StageName = "content-check"
-INPUTS = (URL_VERIFIED,)  # outputs: CONTENT_CHECKED (content found), TERMINATED (none to act on)
+INPUTS = ("hotline.url-verified",)
+CONTENT_CHECKED = "hotline.content-checked"
+OUTPUTS = (CONTENT_CHECKED, TERMINATED)  # content found; none to act on
 
 WITHHELD_CSAM = "child sexual abuse material: only hashes and metadata are kept"
 _OFF_LOOP_BYTES = 256 * 1024
 _T = TypeVar("_T")
+
+
+class ContentOptions(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    content_max_bytes: int = 5 * 1024 * 1024  # bytes read of a page or file; the rest is cut
+    # Content types fetched and analysed (a trailing /* takes a whole family); others end the
+    # case as "not text or media" without their body being read.
+    content_types: str = (
+        "text/html,application/xhtml+xml,text/plain,application/pdf,image/*,video/*,audio/*"
+    )
+    content_text_chars: int = 20_000  # visible text kept on the case for categorisation
+    # Known-content hash banks: comma-separated `*.hashes` files or directories of them
+    # (format in README). Empty: no bank is matched.
+    hash_banks: str = ""
+    pdq_match_distance: int = 31  # Hamming distance at or below which PDQ hashes match
+    pdq_min_quality: int = 50  # PDQ hashes of flatter images are too unreliable to match
+    keep_evidence: bool = True  # keep page bytes and screenshots (never for csam)
+
+    def content_type_list(self) -> list[str]:
+        return [t.strip().lower() for t in self.content_types.split(",") if t.strip()]
+
+    def hash_bank_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.hash_banks.split(",") if p.strip()]
+
+
+class ContentAnswer(ReasonCode):
+    """The link works, but there is nothing to act on."""
+
+    content_removed = "content_removed", "The content has been removed from the site."
+    empty_page = "empty_page", "The page is empty."
+    not_text_or_media = (
+        "not_text_or_media",
+        "The link leads to a file that is neither a page, a document nor media.",
+    )
+
+
+Reason = LinkFailure | ContentAnswer
 
 
 @dataclass(frozen=True)
@@ -57,13 +98,16 @@ class Content:
     mime: str
     size: int
     allowed: bool  # a page, a document or media
-    reading: Readable | None  # for HTML and plain text
+    reading: Readable | None  # for HTML and plain text; None for csam, never read
     rendered_text: str | None = None  # None: the page was not rendered
 
 
-def verdict(check: LinkCheck, content: Content | None) -> tuple[Outcome, str | None]:
-    """Continue with content worth an analyst's look; terminate, with a reason code
-    (pipeline/reasons.py), a case whose content is gone, empty, or not text or media.
+# ---------------------------------------------------------------- pure decision
+
+
+def verdict(check: LinkCheck, content: Content | None) -> tuple[Outcome, Reason | None]:
+    """Continue with content worth an analyst's look; terminate, with a reason, a case whose
+    content is gone, empty, or not text or media.
 
     `content` is None when no body was read: the fetch failed or the type was not wanted.
     """
@@ -71,20 +115,20 @@ def verdict(check: LinkCheck, content: Content | None) -> tuple[Outcome, str | N
     if failure is not None:
         return Outcome.terminated, failure
     if check.status in (404, 410):
-        return Outcome.terminated, "content_removed"
+        return Outcome.terminated, ContentAnswer.content_removed
     if check.status != 200:
-        return Outcome.terminated, "refused"
+        return Outcome.terminated, LinkFailure.refused
     if content is None or not content.allowed:
-        return Outcome.terminated, "not_text_or_media"
+        return Outcome.terminated, ContentAnswer.not_text_or_media
     if content.size == 0:
-        return Outcome.terminated, "empty_page"
+        return Outcome.terminated, ContentAnswer.empty_page
     reading = content.reading
     blank = reading is not None and not (reading.text or reading.embeds or content.rendered_text)
     # A page built by its scripts is empty only if rendering it shows nothing either;
     # unrendered, it goes to the analyst rather than ending unseen.
     unseen = reading is not None and reading.has_script and content.rendered_text is None
     if blank and not unseen:
-        return Outcome.terminated, "empty_page"
+        return Outcome.terminated, ContentAnswer.empty_page
     return Outcome.continue_, None
 
 
@@ -97,31 +141,30 @@ def is_csam(reported: Category, matches: list[HashMatch]) -> bool:
 
 @dataclass
 class _Tools:
-    settings: Settings
+    options: ContentOptions
     fetcher: LinkChecker
     banks: HashBanks
     store: EvidenceStore
     renderer: PageRenderer
 
 
-def build(app: faust.App, settings: Settings) -> Handler:
+def build(context: StageContext) -> Handler:
+    settings = context.settings
+    options = context.options(ContentOptions)
     fetcher = LinkChecker(settings, DnsResolver(settings))
     banks = HashBanks.load(
-        settings.hash_bank_paths(), settings.pdq_match_distance, settings.pdq_min_quality
+        options.hash_bank_paths(), options.pdq_match_distance, options.pdq_min_quality
     )
     tools = _Tools(
-        settings,
+        options,
         fetcher,
         banks,
         EvidenceStore(settings.evidence_root()),
-        PageRenderer(settings, fetcher, banks),
+        PageRenderer(settings, fetcher, banks, options.content_max_bytes),
     )
-    allowed = settings.content_type_list()
-
-    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
-    async def close_clients(sender: object, **kwargs: object) -> None:
-        await tools.renderer.close()
-        await fetcher.close()
+    allowed = options.content_type_list()
+    context.on_shutdown(tools.renderer.close)
+    context.on_shutdown(fetcher.close)
 
     def wanted(content_type: str | None) -> bool:
         return type_allowed(media_type(content_type), allowed)
@@ -131,15 +174,15 @@ def build(app: faust.App, settings: Settings) -> Handler:
         url_facts = previous.case.url
         url = (url_facts.final_url if url_facts else None) or previous.case.report.url
         check, attempts = await with_retries(
-            lambda: fetcher.fetch(url, settings.content_max_bytes, wanted), settings
+            lambda: fetcher.fetch(url, options.content_max_bytes, wanted), settings
         )
         facts, content, screenshot = await _inspect(
             tools, check, attempts, previous.case.report.category
         )
         outcome, reason = verdict(check, content)
         if reason is not None:
-            facts.error = explain(reason, check.detail or check.status or facts.mime)
-        elif settings.keep_evidence and facts.withheld is None and facts.mime is not None:
+            facts.error = reason.explain(check.detail or check.status or facts.mime)
+        elif options.keep_evidence and facts.withheld is None and facts.mime is not None:
             facts.evidence = await _keep(tools.store, check.body, facts.mime)
             if screenshot is not None:
                 facts.screenshot = await _keep(tools.store, screenshot, "image/png")
@@ -171,18 +214,18 @@ async def _inspect(
         return facts, None, None
     mime = sniff(check.body, media_type(declared))
     facts.mime = mime
-    allowed = type_allowed(mime, tools.settings.content_type_list())
+    allowed = type_allowed(mime, tools.options.content_type_list())
     if not allowed:
         return facts, Content(mime, len(check.body), False, None), None
     prints = await _off_loop(len(check.body), fingerprint, check.body, mime)
     matches = tools.banks.match(prints, facts.url)
     _record_prints(facts, prints)
-    reading = await _off_loop(len(check.body), readable, check.body, mime, declared)
-    if is_csam(reported, matches):
+    if is_csam(reported, matches):  # checked before any text is read: none ever is
         facts.hash_matches = matches
         facts.withheld = WITHHELD_CSAM
         facts.screenshot_note = "not taken: child sexual abuse material is never rendered"
-        return facts, Content(mime, len(check.body), True, reading), None
+        return facts, Content(mime, len(check.body), True, None), None
+    reading = await _off_loop(len(check.body), readable, check.body, mime, declared)
     rendering = await _render(tools, check, mime, reading, declared)
     matches += rendering.blocked
     facts.hash_matches = matches
@@ -190,7 +233,7 @@ async def _inspect(
         facts.withheld = WITHHELD_CSAM
         facts.screenshot_note = "not taken: the page loads content matching a csam hash bank"
         return facts, Content(mime, len(check.body), True, reading), None
-    _record_reading(facts, reading, rendering, tools.settings.content_text_chars)
+    _record_reading(facts, reading, rendering, tools.options.content_text_chars)
     rendered = rendering.text if rendering.png is not None else None
     return facts, Content(mime, len(check.body), True, reading, rendered), rendering.png
 
@@ -236,4 +279,13 @@ async def _keep(store: EvidenceStore, data: bytes, mime: str) -> StoredObject:
     return await asyncio.to_thread(store.put, data, mime)
 
 
-SPEC = StageSpec(name=STAGE, inputs=INPUTS, build=build, identify=input_event_id, concurrent=True)
+SPEC = StageSpec(
+    name=STAGE,
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    build=build,
+    identify=input_event_id,
+    concurrent=True,
+    reasons=(LinkFailure, ContentAnswer),
+    options=ContentOptions,
+)

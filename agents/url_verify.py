@@ -12,40 +12,53 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import faust
-
-from pipeline.config import Settings
 from pipeline.lookups.dns import DnsResolver
-from pipeline.lookups.failures import explain, link_failure
+from pipeline.lookups.failures import LinkFailure, link_failure
 from pipeline.lookups.links import LinkCheck, LinkChecker
 from pipeline.lookups.retry import with_retries
 from pipeline.runtime.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
-from pipeline.runtime.runner import Handler, Inbound, Outbound, StageSpec
-from pipeline.runtime.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from pipeline.runtime.reasons import ReasonCode
+from pipeline.runtime.stage import Handler, Inbound, Outbound, StageContext, StageSpec
+from pipeline.runtime.topics import TERMINATED
 from schemas import Outcome, StageName, UrlFacts
 
 STAGE: StageName = "url-verify"
-INPUTS = (RECEIVED,)  # outputs: URL_VERIFIED (the link works), TERMINATED (it cannot)
+INPUTS = ("hotline.received",)
+URL_VERIFIED = "hotline.url-verified"
+OUTPUTS = (URL_VERIFIED, TERMINATED)  # the link works; it cannot
 
 
-def verdict(check: LinkCheck) -> tuple[Outcome, str | None]:
-    """Continue with a link that answers; terminate, with a reason code (pipeline/reasons.py),
-    one that cannot work. Called with the last try's check."""
+class LinkAnswer(ReasonCode):
+    """The site answers, but says the page is not there."""
+
+    not_found = "not_found", "The site answers that the page does not exist (404)."
+    gone = "gone", "The site answers that the page was removed (410)."
+
+
+Reason = LinkFailure | LinkAnswer
+
+
+# ---------------------------------------------------------------- pure decision
+
+
+def verdict(check: LinkCheck) -> tuple[Outcome, Reason | None]:
+    """Continue with a link that answers; terminate, with a reason, one that cannot work.
+    Called with the last try's check."""
     failure = link_failure(check)
     if failure is not None:
         return Outcome.terminated, failure
     status = check.status or 0
     if status == 404:
-        return Outcome.terminated, "not_found"
+        return Outcome.terminated, LinkAnswer.not_found
     if status == 410:
-        return Outcome.terminated, "gone"
+        return Outcome.terminated, LinkAnswer.gone
     # 401/403: the site answers but wants a login or refuses robots; the analyst still looks.
     if status >= 400 and status not in (401, 403):
-        return Outcome.terminated, "refused"
+        return Outcome.terminated, LinkFailure.refused
     return Outcome.continue_, None
 
 
-def url_facts(check: LinkCheck, attempts: int, host: str, reason: str | None) -> UrlFacts:
+def url_facts(check: LinkCheck, attempts: int, host: str, reason: Reason | None) -> UrlFacts:
     resolution = check.resolution
     return UrlFacts(
         checked_at=datetime.now(UTC),
@@ -60,19 +73,17 @@ def url_facts(check: LinkCheck, attempts: int, host: str, reason: str | None) ->
         attempts=attempts,
         dns_ms=resolution.elapsed_ms if resolution else None,
         http_ms=check.http_ms,
-        error=None if reason is None else explain(reason, check.detail or check.status),
+        error=None if reason is None else reason.explain(check.detail or check.status),
     )
 
 
 # ---------------------------------------------------------------- agent wiring
 
 
-def build(app: faust.App, settings: Settings) -> Handler:
+def build(context: StageContext) -> Handler:
+    settings = context.settings
     checker = LinkChecker(settings, DnsResolver(settings))
-
-    @app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode types receivers as a union mypy cannot match
-    async def close_client(sender: object, **kwargs: object) -> None:
-        await checker.close()
+    context.on_shutdown(checker.close)
 
     async def handle(inbound: Inbound) -> list[Outbound]:
         previous = read_envelope(inbound.value)
@@ -89,4 +100,12 @@ def build(app: faust.App, settings: Settings) -> Handler:
     return handle
 
 
-SPEC = StageSpec(name=STAGE, inputs=INPUTS, build=build, identify=input_event_id, concurrent=True)
+SPEC = StageSpec(
+    name=STAGE,
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    build=build,
+    identify=input_event_id,
+    concurrent=True,
+    reasons=(LinkFailure, LinkAnswer),
+)

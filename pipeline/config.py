@@ -42,10 +42,13 @@ class Settings(BaseSettings):
     dedup_memory: int = 200_000  # event ids remembered per worker to drop redeliveries
     concurrency: int = 64  # events in flight per worker of a stage waiting on the network
     commit_interval: float = 0.5  # seconds between commits of finished input offsets
-
-    # received stage.
-    duplicate_window_hours: float = 72.0
-    rejected_bytes_cap: int = 4096  # original bytes kept on a rejection record
+    # Seconds a rebalance waits for work of partitions taken away before cancelling it (the
+    # new owner redoes it); short, since the whole group waits for this worker meanwhile.
+    handover_grace: float = 2.0
+    # The broker's message limit as the producer sees it (Kafka's default is 1 MiB): an output
+    # above it is dead-lettered instead of failing to produce for ever.
+    max_message_bytes: int = 1_000_000
+    dead_letter_bytes_cap: int = 64 * 1024  # original bytes kept on a dead letter
 
     # Secret used to derive reporters' status tokens (HMAC of the case id). Change it in
     # production; the default only serves the demo.
@@ -65,36 +68,19 @@ class Settings(BaseSettings):
     # multicast or reserved is never fetched.
     fetch_allow_networks: str = ""
 
-    # content-check stage.
-    content_max_bytes: int = 5 * 1024 * 1024  # bytes read of a page or file; the rest is cut
-    # Content types fetched and analysed (a trailing /* takes a whole family); others end the
-    # case as "not text or media" without their body being read.
-    content_types: str = (
-        "text/html,application/xhtml+xml,text/plain,application/pdf,image/*,video/*,audio/*"
-    )
-    content_text_chars: int = 20_000  # visible text kept on the case for categorisation
-    # Known-content hash banks: comma-separated `*.hashes` files or directories of them
-    # (format in README). Empty: no bank is matched.
-    hash_banks: str = ""
-    pdq_match_distance: int = 31  # Hamming distance at or below which PDQ hashes match
-    pdq_min_quality: int = 50  # PDQ hashes of flatter images are too unreliable to match
+    # Content analysis (pipeline/content/). The content-check stage declares its own options.
     evidence_dir: Path | None = None  # content-addressed store; None: <data_dir>/evidence
-    keep_evidence: bool = True  # keep page bytes and screenshots (never for csam)
     screenshots: bool = True  # render pages in headless Chromium when it is installed
     chromium_path: str = ""  # empty: `chromium` (or chromium-browser) on PATH
     screenshot_timeout: float = 15.0  # seconds to load and render one page
     screenshot_concurrency: int = 2  # pages rendered at once per worker (CPU-bound)
 
     log_level: str = "info"
+    # auto: readable on a terminal, JSON lines otherwise (files, pipes, log collectors).
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     def dns_server_list(self) -> list[str]:
         return [s.strip() for s in self.dns_servers.split(",") if s.strip()]
-
-    def content_type_list(self) -> list[str]:
-        return [t.strip().lower() for t in self.content_types.split(",") if t.strip()]
-
-    def hash_bank_paths(self) -> list[Path]:
-        return [Path(p.strip()) for p in self.hash_banks.split(",") if p.strip()]
 
     def evidence_root(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"

@@ -133,7 +133,8 @@ def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
         except UrlProblem as problem:
             problems.append(FieldProblem(field="url", code=problem.reason, message=problem.message))
     try:
-        report = Report.model_validate(document)
+        # Strict, from the JSON itself: a number is no time, `true` no string.
+        report = Report.model_validate_json(raw, strict=True)
     except ValidationError as error:
         problems.extend(
             p
@@ -146,12 +147,25 @@ def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
 
 
 def redact_contact(raw: bytes) -> tuple[bytes, bool]:
-    """The original bytes with a `contact` member blanked: it is the reporter's personal data."""
+    """The original bytes with a `contact` member blanked: it is the reporter's personal data.
+
+    Bytes that do not parse cannot be redacted member by member: they are cut where a contact
+    could begin, so what is kept is only what comes before it.
+    """
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return raw, False
+        start = _contact_start(raw)
+        return (raw, False) if start is None else (raw[:start], True)
     if isinstance(document, dict) and "contact" in document:
         document["contact"] = "[redacted]"
         return orjson.dumps(document), True
     return raw, False
+
+
+def _contact_start(raw: bytes) -> int | None:
+    """Where a contact member may begin in bytes that do not parse: the word itself, or the
+    first \\u escape, since a key can be spelled with escapes."""
+    lowered = raw.lower()
+    found = [i for i in (lowered.find(b"contact"), raw.find(b"\\u")) if i >= 0]
+    return min(found) if found else None

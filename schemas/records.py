@@ -81,6 +81,10 @@ class DeadLetter(BaseModel):
     source: SourceRef
     key_b64: str | None
     original_b64: str
+    # The original is capped (a dead letter must always fit the broker's message limit): its
+    # full size, and whether what is kept is only its start.
+    original_size: int
+    original_truncated: bool
 
 
 class LedgerContact(BaseModel):

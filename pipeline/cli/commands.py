@@ -103,9 +103,17 @@ def topics_tail(
 ) -> None:
     """Print the newest messages of a topic as JSON lines."""
     from pipeline.runtime.kafka_io import newest_messages
+    from pipeline.runtime.topics import load_topics
 
     settings = get_settings()
-    for value in asyncio.run(newest_messages(current_bootstrap(settings), topic, count)):
+    known = load_topics(settings.topics_file)
+    if topic not in known:
+        raise fail(f"unknown topic {topic!r}; the topics are: {', '.join(known)}")
+    try:
+        values = asyncio.run(newest_messages(current_bootstrap(settings), topic, count))
+    except KeyError as error:  # registered, but not created on this broker
+        raise fail(f"{error.args[0]}: run `hotline topics create`") from None
+    for value in values:
         print(value.decode("utf-8", "replace"))
 
 
@@ -115,16 +123,19 @@ def topics_tail(
 @stage_app.command("run")
 def stage_run(name: str) -> None:
     """Run one worker of a stage; start another to split its partitions."""
-    from pipeline.cli.stages import stage_spec
-    from pipeline.runtime.runner import build_stage_app, run_worker
+    from pipeline.cli.stages import stage_spec, undeclared_topics
     from pipeline.runtime.topics import load_topics
+    from pipeline.runtime.worker import build_stage_app, run_worker
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         spec = stage_spec(name)
     except KeyError as error:
         raise fail(str(error.args[0])) from None
+    missing = undeclared_topics(spec, set(load_topics(settings.topics_file)))
+    if missing:
+        raise fail(f"stage {name} uses topics that topics.yaml does not list: {', '.join(missing)}")
     partitions = load_topics(settings.topics_file)[spec.inputs[0]].partitions
     stage_app_, _ = build_stage_app(spec, settings, current_bootstrap(settings), partitions)
     run_worker(stage_app_, settings.log_level)
@@ -150,6 +161,8 @@ def submit(
 
     settings = get_settings()
     if file is not None:
+        if not file.is_file():
+            raise fail(f"no file {str(file)!r} to submit")
         lines = file.read_bytes().splitlines()
     elif url is not None and category is not None:
         lines = [report_from_options(url, category, description, language, channel, email)]
@@ -199,6 +212,8 @@ def bench_verify(
     C / (lookups x latency)."""
     from pipeline.cli.bench.verify import run_verify_bench
 
+    if latency <= 0 or concurrency < 1 or reports < 1:
+        raise fail("--latency must be above 0 s, --concurrency and --reports at least 1")
     configure_logging("warning")
     result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
     print(json.dumps(result, indent=2))
@@ -218,7 +233,7 @@ def up(
     from pipeline.cli.stack import Stack, StackError
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -292,4 +307,11 @@ def demo(
 
 
 def main() -> None:
-    app()
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+
+    try:
+        app()
+    except (KafkaConnectionError, KafkaTimeoutError) as error:
+        # A broker named by HOTLINE_BOOTSTRAP (or left behind) that does not answer.
+        console.print(f"[bold red]error:[/] the broker does not answer: {error}")
+        raise SystemExit(1) from None

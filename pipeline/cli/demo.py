@@ -11,11 +11,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli.stages import FINAL_OUTPUT
+from pipeline.cli.stages import final_output
 from pipeline.runtime.kafka_io import read_topic
 from pipeline.runtime.topics import TERMINATED
-
-END_TOPICS = (FINAL_OUTPUT, TERMINATED)  # where a case is when the built stages are done with it
 
 
 async def case_ends(
@@ -26,7 +24,7 @@ async def case_ends(
     deadline = time.monotonic() + timeout
     with console.status("waiting for the cases") as status:
         while True:
-            for topic in END_TOPICS:
+            for topic in (final_output(), TERMINATED):  # where the built stages end cases
                 for record in await read_topic(bootstrap, topic):
                     document = orjson.loads(record.value)
                     if document.get("case_id") in case_ids:

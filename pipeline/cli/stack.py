@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,16 +68,15 @@ class Stack(StartStop):
                 f"{len(self.internet.hosts)} hosts in {self.internet.network} "
                 f"on port {self.internet.http_port}"
             )
-        # Workers log to stderr: stdout is for what the command itself prints.
-        self.workers = {
-            name: subprocess.Popen(
-                worker_command(name),
-                env=self.env,
-                stdout=sys.stderr,
-            )
-            for name in STAGE_MODULES
-        }
-        self.console.print(f"stages running: {', '.join(self.workers)}")
+        # Each worker logs to a file of its own (JSON lines): the terminal stays readable.
+        logs = self.settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for name in STAGE_MODULES:
+            with (logs / f"{name}.log").open("ab") as log_file:
+                self.workers[name] = subprocess.Popen(
+                    worker_command(name), env=self.env, stdout=log_file, stderr=log_file
+                )
+        self.console.print(f"stages running: {', '.join(self.workers)}; logs in {logs}/")
 
     def running(self) -> bool:
         return all(worker.poll() is None for worker in self.workers.values())

@@ -1,19 +1,20 @@
-"""The stages the CLI can run, by name; each lives in its own module under `agents/`."""
+"""The stage registry: the stages in pipeline order, by name, each a module under `agents/`.
+
+Adding a stage is one line here; everything else about it (topics, reasons, options) is declared
+by its module's `SPEC`.
+"""
 
 from __future__ import annotations
 
 import importlib
 
-from pipeline.runtime.runner import StageSpec
-from pipeline.runtime.topics import CONTENT_CHECKED
+from pipeline.runtime.stage import StageSpec
 
 STAGE_MODULES = {
     "received": "agents.received",
     "url-verify": "agents.url_verify",
     "content-check": "agents.content_check",
 }
-# Where the last stage built so far hands its cases on: the end of the line, for now.
-FINAL_OUTPUT = CONTENT_CHECKED
 
 
 def stage_spec(name: str) -> StageSpec:
@@ -21,3 +22,17 @@ def stage_spec(name: str) -> StageSpec:
         raise KeyError(f"unknown stage {name!r}; built so far: {', '.join(STAGE_MODULES)}")
     spec: StageSpec = importlib.import_module(STAGE_MODULES[name]).SPEC
     return spec
+
+
+def all_specs() -> list[StageSpec]:
+    return [stage_spec(name) for name in STAGE_MODULES]
+
+
+def final_output() -> str:
+    """Where the last stage built so far hands its cases on: the end of the line, for now."""
+    return all_specs()[-1].forward
+
+
+def undeclared_topics(spec: StageSpec, registry: set[str]) -> list[str]:
+    """Topics the stage names that topics.yaml does not list: a worker would wait for ever."""
+    return [t for t in (*spec.inputs, *spec.outputs) if t not in registry]

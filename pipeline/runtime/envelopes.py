@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import orjson
 
 from pipeline.runtime.ids import event_id_for
-from pipeline.runtime.runner import Inbound, Outbound, PermanentError, producer_identity
+from pipeline.runtime.runner import producer_identity
+from pipeline.runtime.stage import Inbound, Outbound, PermanentError
 from schemas import CaseSnapshot, Envelope, Outcome, StageName
 
 
@@ -26,13 +27,14 @@ def stage_envelope(
     outcome: Outcome,
     reason: str | None,
     case: CaseSnapshot,
+    occurred_at: datetime | None = None,
 ) -> Envelope:
     """What `stage` says about a case, its id derived from what caused it (DESIGN 2)."""
     return Envelope(
         event_id=event_id_for(case_id, stage, causation_id),
         case_id=case_id,
         stage=stage,
-        occurred_at=datetime.now(UTC),
+        occurred_at=occurred_at or datetime.now(UTC),
         causation_id=causation_id,
         producer=producer_identity(stage),
         outcome=outcome,

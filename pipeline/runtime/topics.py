@@ -1,7 +1,8 @@
-"""The topic registry: names used in code, and their specs from `topics.yaml`."""
+"""The topic registry: the shared names, and every topic's spec from `topics.yaml`."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,14 +13,12 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Settings
 
+# The topics every stage and tool shares: where reports enter and where cases end or wait.
+# A stage declares its own topics in its module; topics.yaml lists them all.
 INTAKE = "hotline.intake"
-INTAKE_REKEYED = "hotline.intake.rekeyed"
-RECEIVED = "hotline.received"
 REJECTED = "hotline.rejected"
 TERMINATED = "hotline.terminated"
-URL_VERIFIED = "hotline.url-verified"
-CONTENT_CHECKED = "hotline.content-checked"
-LEDGER_CONTACTS = "hotline.ledger.contacts"
+REVIEW = "hotline.review"
 
 
 def dead_letter_topic(stage: str) -> str:
@@ -97,6 +96,7 @@ async def create_topics(settings: Settings, bootstrap: str) -> TopicsReport:
                 ]
             )
             report.created = [s.name for s in missing]
+            await _wait_for_leaders(admin, report.created)
         existing = [name for name in specs if name in present]
         report.existing = existing
         if existing:
@@ -110,3 +110,21 @@ async def create_topics(settings: Settings, bootstrap: str) -> TopicsReport:
     finally:
         await admin.close()
     return report
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30
+) -> None:
+    """New topics get their partition leaders a moment after they are created; a client that
+    writes before that sees errors it retries. Waiting here keeps a normal start quiet."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        described = await admin.describe_topics(names)
+        if all(
+            t.get("error_code", 0) == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        await asyncio.sleep(0.1)

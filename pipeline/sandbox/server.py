@@ -3,7 +3,7 @@
 The aiohttp servers (one per web host, RDAP, webhook, canary) share one event loop in a
 background thread; DNS (dnslib) and SMTP (aiosmtpd) run in threads of their own. Everything binds
 to loopback: the web hosts, RDAP and webhook each on their own 127.1.0.0/16 address, all on one
-port; DNS, SMTP and the canary on 127.0.0.1.
+port; DNS, SMTP and the canary (HTTP, raw UDP, raw TCP) on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -106,14 +106,15 @@ class Sandbox(StartStop):
 
     def _start(self) -> None:
         apps = {
-            host.address: sites.build_app(host, self._visits, self.url, self.latency)
+            host.address: sites.build_app(host, self._visits, self.url, self.latency, self.canary)
             for host in zones.HOSTS
         }
         apps[RDAP_ADDRESS] = rdap.build_app(self.latency)
         apps[WEBHOOK_ADDRESS] = build_webhook_app(self.webhook_calls, self.latency)
         shared = bind_shared(list(apps), self._requested_port)
         canary_socket = bind(CANARY_ADDRESS, 0)
-        self._sockets = [*shared, canary_socket]
+        canary_raw = self.canary.bind_raw()
+        self._sockets = [*shared, canary_socket, *canary_raw]
         self.http_port = shared[0].getsockname()[1]
         self.canary.port = canary_socket.getsockname()[1]
         served = list(zip(apps.values(), shared, strict=True))
@@ -121,6 +122,7 @@ class Sandbox(StartStop):
         self._loop = LoopThread("sandbox-http")
         self._loop.start()
         self._loop.run(self._serve(served))
+        self._loop.run(self.canary.listen(*canary_raw))
         self._dns.start()
         self._smtp.start()
 
@@ -129,6 +131,7 @@ class Sandbox(StartStop):
             self._runners.append(await serve(app, sock))
 
     async def _cleanup(self) -> None:
+        await self.canary.close()
         for runner in self._runners:
             await runner.cleanup()
         self._runners = []
@@ -146,13 +149,13 @@ class Sandbox(StartStop):
         self._sockets = []
 
     def reset(self) -> None:
-        """Forget per-test state: page visits (Flaky, Once pages), canary hits, mail, webhooks."""
+        """Forget per-test state: page visits (Flaky, Once pages), canary counts, mail, webhooks."""
         if self._loop is None:
             raise RuntimeError("sandbox not started")
 
         def clear() -> None:
             self._visits.reset()
-            self.canary.hits = 0
+            self.canary.reset()
             self.webhook_calls.clear()
 
         # The HTTP servers update this state on their loop, so clear it there.
@@ -171,6 +174,8 @@ class Sandbox(StartStop):
             "webhook_fail_url": self.webhook_fail_url,
             "smtp": f"{_LOOPBACK}:{self.smtp_port}",
             "canary": self.canary.url,
+            "canary_udp": f"{CANARY_ADDRESS}:{self.canary.udp_port}",
+            "canary_tcp": f"{CANARY_ADDRESS}:{self.canary.tcp_port}",
             "hosts": [
                 {
                     "name": host.name,

@@ -2,8 +2,9 @@
 
 Articles render as HTML with a title, headings, paragraphs and a <style> and <script> block whose
 content is not visible text (`STYLE_MARKER` and `SCRIPT_MARKER` must never show up in extracted
-text); the other page behaviours (statuses, redirects, slow, endless, files) are described in
-`zones`. Only the listed paths exist; any other answers 404. GET routes answer HEAD as well.
+text); the other page behaviours (statuses, redirects, slow, endless, files, hostile scripts) are
+described in `zones`. Only the listed paths exist; any other answers 404. GET routes answer HEAD
+as well.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from pipeline.sandbox import media
+from pipeline.sandbox.canary import Canary
 from pipeline.sandbox.content import Article
+from pipeline.sandbox.hostile import CanaryPorts, render_hostile
 from pipeline.sandbox.httpd import latency_middleware
 from pipeline.sandbox.zones import (
     Download,
@@ -29,6 +32,7 @@ from pipeline.sandbox.zones import (
     Flaky,
     Gallery,
     Host,
+    Hostile,
     Once,
     Page,
     Pdf,
@@ -113,7 +117,7 @@ async def _endless(request: web.Request) -> web.StreamResponse:
 
 
 async def _respond(
-    page: Page, request: web.Request, visit: int, url_for: UrlFor
+    page: Page, request: web.Request, visit: int, url_for: UrlFor, canary: Canary
 ) -> web.StreamResponse:
     match page:
         case Article():
@@ -125,14 +129,14 @@ async def _respond(
         case Flaky(inner):
             if visit == 1:
                 return _status(503)
-            return await _respond(inner, request, visit, url_for)
+            return await _respond(inner, request, visit, url_for, canary)
         case Once(inner):
             if visit > 1:
                 return _status(404)
-            return await _respond(inner, request, visit, url_for)
+            return await _respond(inner, request, visit, url_for, canary)
         case Slow(seconds, inner):
             await asyncio.sleep(seconds)
-            return await _respond(inner, request, visit, url_for)
+            return await _respond(inner, request, visit, url_for, canary)
         case Redirect(path, host):
             location = path if host is None else url_for(host, path)
             return web.Response(status=302, headers={"Location": location})
@@ -148,20 +152,27 @@ async def _respond(
             return web.Response(body=media.executable(), content_type="application/octet-stream")
         case Gallery(article, image_host, image_path):
             return _html(render_article(article, url_for(image_host, image_path)))
+        case Hostile(kind, wait_url):
+            ports = CanaryPorts(canary.port, canary.udp_port, canary.tcp_port)
+            return _html(render_hostile(kind, ports, wait_url))
         case _:
             assert_never(page)
 
 
-def _handler(host: str, path: str, page: Page, visits: Visits, url_for: UrlFor) -> Handler:
+def _handler(
+    host: str, path: str, page: Page, visits: Visits, url_for: UrlFor, canary: Canary
+) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        return await _respond(page, request, visits.count(host, path), url_for)
+        return await _respond(page, request, visits.count(host, path), url_for, canary)
 
     return handle
 
 
-def build_app(host: Host, visits: Visits, url_for: UrlFor, latency: float) -> web.Application:
-    """The site of `host`: a GET (and HEAD) route per page."""
+def build_app(
+    host: Host, visits: Visits, url_for: UrlFor, latency: float, canary: Canary
+) -> web.Application:
+    """The site of `host`: a GET (and HEAD) route per page (hostile pages aim at `canary`)."""
     app = web.Application(middlewares=[latency_middleware(latency)])
     for path, page in host.pages.items():
-        app.router.add_get(path, _handler(host.name, path, page, visits, url_for))
+        app.router.add_get(path, _handler(host.name, path, page, visits, url_for, canary))
     return app

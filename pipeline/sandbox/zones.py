@@ -14,6 +14,7 @@ from ipaddress import IPv4Network
 
 from pipeline.sandbox import content
 from pipeline.sandbox.content import Article
+from pipeline.sandbox.hostile import HostileKind
 from pipeline.sandbox.media import PngPattern
 
 NETWORK = IPv4Network("127.1.0.0/16")
@@ -138,6 +139,16 @@ class Gallery:
     image_path: str
 
 
+@dataclass(frozen=True)
+class Hostile:
+    """A page whose scripts aim WebRTC, WebSockets, WebTransport and preconnects at the canary's
+    raw UDP and TCP ports (`pipeline.sandbox.hostile`); it loads an image from `wait_url`, which
+    should be slow, to stay open meanwhile."""
+
+    kind: HostileKind
+    wait_url: str
+
+
 Page = (
     Article
     | Status
@@ -152,6 +163,7 @@ Page = (
     | Empty
     | Download
     | Gallery
+    | Hostile
 )
 
 
@@ -261,6 +273,8 @@ SUMMIT = Registrar("SUMMIT", "Summit Registrar Inc.", "summit-registrar.com")
 TULIP = Registrar("TULIP", "Tulip Domains B.V.", "tulip-domains.nl")
 REGISTRARS = (KZ_NAMES, RUNET_REG, DOMAINWERK, SUMMIT, TULIP)
 
+_UNANSWERED = "slow-dns.kazinfo-news.kz"  # DNS never answers it
+
 # The host whose paths exercise the fetcher: statuses, redirects, time and size limits, file types.
 TEST_HOST = "sample-site.com"
 _TEST_PAGES: Mapping[str, Page] = {
@@ -286,6 +300,11 @@ _TEST_PAGES: Mapping[str, Page] = {
     "/setup.exe": Download(),
     # Loads the csam test host's image: rendering must refuse it when a csam bank lists it.
     "/gallery": Gallery(content.GARDEN_EN, "restricted-media.nl", "/"),
+    # A renderer must keep these from reaching the canary by any path, not only HTTP. They wait
+    # on an image at the name DNS never answers, on either scheme (an https rendering of them
+    # is a secure context, where WebTransport exists).
+    "/hostile/webrtc": Hostile("webrtc", f"//{_UNANSWERED}/wait.png"),
+    "/hostile/sockets": Hostile("sockets", f"//{_UNANSWERED}/wait.png"),
 }
 
 HOSTS = (
@@ -336,4 +355,4 @@ CNAMES: Mapping[str, str] = {
 }
 
 # Names the DNS server never answers (the client times out).
-SILENT_NAMES = frozenset({"slow-dns.kazinfo-news.kz"})
+SILENT_NAMES = frozenset({_UNANSWERED})

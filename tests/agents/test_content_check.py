@@ -1,13 +1,21 @@
-"""content-check's decision, without a broker."""
+"""content-check: its decision, and the stage in the harness against the sandbox."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
-from agents.content_check import Content, is_csam, verdict
+from agents import content_check
+from agents.content_check import SPEC, Content, is_csam, verdict
+from pipeline.config import Settings
 from pipeline.content.analysis import Readable
 from pipeline.lookups.links import LinkCheck
-from schemas import Category, HashMatch, Outcome
+from pipeline.runtime.harness import StageHarness
+from pipeline.sandbox import Sandbox
+from pipeline.sandbox.cases import received_envelope
+from schemas import Category, Envelope, HashMatch, Outcome
 
 URL = "http://example.kz/page"
 TEXT = Readable("Title", "Some visible words", False, 0, "en", 0.99)
@@ -68,3 +76,57 @@ def test_csam_is_what_was_reported_as_csam_or_matches_a_csam_bank() -> None:
     assert is_csam(Category.csam, [])
     assert is_csam(Category.hate, [hate_bank, csam_bank])
     assert not is_csam(Category.hate, [hate_bank])
+
+
+# ---------------------------------------------------------------- the stage, in the harness
+
+
+def checked(
+    sandbox: Sandbox, settings: Settings, cases: list[tuple[str, str, Category]]
+) -> list[Envelope]:
+    async def go() -> list[Envelope]:
+        async with StageHarness(SPEC, settings) as stage:
+            envelopes = [
+                received_envelope(sandbox.url(host, path), host, f"HL-CC-{n:04d}", category)
+                for n, (host, path, category) in enumerate(cases)
+            ]
+            outputs = await stage.feed(*(e.model_dump_json().encode() for e in envelopes))
+            return [Envelope.model_validate_json(o.value) for o in outputs]
+
+    return asyncio.run(go())
+
+
+def test_a_page_gets_its_text_language_and_evidence(
+    sandbox: Sandbox, sandbox_settings: Settings
+) -> None:
+    [case] = checked(sandbox, sandbox_settings, [("kazinfo-news.kz", "/", Category.other)])
+    content = case.case.content
+    assert case.outcome is Outcome.continue_ and content is not None
+    assert content.text and content.language and content.evidence is not None
+    assert content.withheld is None
+
+
+def test_csam_is_never_read_nor_kept(
+    sandbox: Sandbox, sandbox_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object) -> object:
+        raise AssertionError("the text of csam content was read")
+
+    monkeypatch.setattr(content_check, "readable", never)
+    reported, matched = checked(
+        sandbox,
+        sandbox_settings,
+        [
+            ("restricted-media.nl", "/", Category.csam),  # reported as csam
+            ("restricted-media.nl", "/?as=other", Category.other),  # matches the csam bank
+        ],
+    )
+    for case in (reported, matched):
+        content = case.case.content
+        assert content is not None and content.withheld == content_check.WITHHELD_CSAM
+        assert content.sha256 and content.text is None and content.title is None
+        assert content.evidence is None and content.screenshot is None
+    assert matched.case.content and any(
+        m.category is Category.csam for m in matched.case.content.hash_matches
+    )
+    assert list(Path(sandbox_settings.evidence_root()).rglob("*")) == []

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from pipeline.cli.bench.verify import received_envelope
+from agents.content_check import CONTENT_CHECKED
+from agents.received import RECEIVED
 from pipeline.config import Settings
 from pipeline.content.evidence import EvidenceStore
 from pipeline.content.screenshots import find_chromium
-from pipeline.runtime.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
+from pipeline.runtime.topics import TERMINATED
 from pipeline.sandbox import Sandbox, media
+from pipeline.sandbox.cases import received_envelope
 from pipeline.sandbox.content import GARDEN_EN, HATE_EN
 from schemas import Category
 from tests.fixtures.stage import StageWorker, publish_envelopes, stage_events, wait_until

@@ -14,17 +14,11 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from agents.received import INTAKE_REKEYED, LEDGER_CONTACTS, RECEIVED
 from pipeline.config import BrokerKind
 from pipeline.runtime.kafka_io import read_topic
 from pipeline.runtime.profile import profile_for
-from pipeline.runtime.topics import (
-    INTAKE,
-    INTAKE_REKEYED,
-    LEDGER_CONTACTS,
-    RECEIVED,
-    REJECTED,
-    create_topics,
-)
+from pipeline.runtime.topics import INTAKE, REJECTED, create_topics
 from tests.fixtures.broker import needs_own_broker
 from tests.fixtures.stage import StageWorkerFactory, wait_until
 
@@ -247,14 +241,14 @@ def test_two_workers_split_the_partitions(
         events = worker.log_events("partitions assigned")
         return set(events[-1]["partitions"]) if events else set()
 
-    wait_until(
-        lambda: bool(latest_assignment(first)) and bool(latest_assignment(second)),
-        60,
-        "both workers to hold partitions",
-    )
-    mine, theirs = latest_assignment(first), latest_assignment(second)
-    assert mine.isdisjoint(theirs)
-    assert len(mine | theirs) == 8  # 4 partitions of hotline.intake and of the rekeyed topic
+    def split() -> bool:
+        # Each worker logs its own new assignment when its rebalance ends, one after the
+        # other: wait for the split itself, not for two log lines.
+        mine, theirs = latest_assignment(first), latest_assignment(second)
+        # 4 partitions of hotline.intake and of the rekeyed topic
+        return bool(mine and theirs) and mine.isdisjoint(theirs) and len(mine | theirs) == 8
+
+    wait_until(split, 60, "the two workers to split the 8 partitions between them")
 
 
 def lag(bootstrap: str, topic: str = INTAKE, group: str = "hotline-received") -> int:

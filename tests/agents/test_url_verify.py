@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from agents.url_verify import url_facts, verdict
+from agents.url_verify import SPEC, LinkAnswer, url_facts, verdict
+from pipeline.config import Settings
 from pipeline.lookups.dns import Resolution
-from pipeline.lookups.failures import REASONS
 from pipeline.lookups.links import LinkCheck
-from schemas import Outcome, RedirectHop
+from pipeline.runtime.harness import StageHarness
+from pipeline.runtime.stage import Outbound
+from pipeline.sandbox import Sandbox
+from pipeline.sandbox.cases import received_envelope
+from schemas import DeadLetter, Envelope, Outcome, RedirectHop
 
 URL = "http://site.kz/page"
 
@@ -75,7 +81,53 @@ def test_facts_carry_the_resolution_redirects_and_a_reporter_message() -> None:
         resolution=resolution,
         http_ms=3.0,
     )
-    facts = url_facts(check, attempts=1, host="site.kz", reason="not_found")
+    facts = url_facts(check, attempts=1, host="site.kz", reason=LinkAnswer.not_found)
     assert facts.addresses == ["127.1.0.10"] and facts.cname_chain == ["www.site.kz"]
     assert facts.redirects == [hop] and facts.final_url == URL and facts.method == "GET"
-    assert facts.error is not None and facts.error.startswith(REASONS["not_found"])
+    assert facts.error is not None and facts.error.startswith(LinkAnswer.not_found.sentence)
+
+
+# ---------------------------------------------------------------- the stage, in the harness
+
+
+def verified(sandbox: Sandbox, settings: Settings, *urls: tuple[str, str]) -> list[Envelope]:
+    async def go() -> list[Envelope]:
+        async with StageHarness(SPEC, settings) as stage:
+            cases = [
+                received_envelope(sandbox.url(host, path), host, f"HL-UV-{n:04d}")
+                for n, (host, path) in enumerate(urls)
+            ]
+            outputs = await stage.feed(*(c.model_dump_json().encode() for c in cases))
+            return [Envelope.model_validate_json(o.value) for o in outputs]
+
+    return asyncio.run(go())
+
+
+def test_the_stage_checks_links_against_the_sandbox(
+    sandbox: Sandbox, sandbox_settings: Settings
+) -> None:
+    ok, missing, private = verified(
+        sandbox,
+        sandbox_settings,
+        ("kazinfo-news.kz", "/"),
+        ("sample-site.com", "/status/404"),
+        ("sample-site.com", "/redirect/private"),
+    )
+    assert (ok.outcome, ok.case.url and ok.case.url.status) == (Outcome.continue_, 200)
+    assert (missing.outcome, missing.reason) == (Outcome.terminated, "not_found")
+    assert (private.outcome, private.reason) == (Outcome.terminated, "forbidden_address")
+
+
+def test_an_envelope_with_a_broken_url_is_dead_lettered_at_once(
+    sandbox_settings: Settings,
+) -> None:
+    case = received_envelope("http://example.kz/", "example.kz", "HL-UV-BAD")
+    raw = case.model_dump_json().replace("http://example.kz/", "http://[::1").encode()
+
+    async def go() -> list[Outbound]:
+        async with StageHarness(SPEC, sandbox_settings) as stage:
+            return await stage.feed(raw)
+
+    [dead] = asyncio.run(go())
+    record = DeadLetter.model_validate_json(dead.value)
+    assert dead.topic == "hotline.dlq.url-verify" and record.attempts == 1

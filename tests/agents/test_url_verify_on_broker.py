@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.cli.bench.verify import received_envelope
-from pipeline.runtime.topics import RECEIVED, TERMINATED, URL_VERIFIED
+from agents.received import RECEIVED
+from agents.url_verify import URL_VERIFIED
+from pipeline.runtime.topics import TERMINATED
 from pipeline.sandbox import Sandbox
+from pipeline.sandbox.cases import received_envelope
 from tests.fixtures.stage import StageWorkerFactory, publish_envelopes, stage_events, wait_until
 
 pytestmark = pytest.mark.broker

@@ -9,15 +9,8 @@ topics; throughput is reports over the span between their first and last output 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import subprocess
-import tempfile
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,12 +18,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 
-from pipeline.broker.launcher import embedded_broker
-from pipeline.cli.workers import worker_command
+from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_stage
+from pipeline.cli.stages import stage_spec
 from pipeline.config import Settings
-from pipeline.runtime.kafka_io import kafka_producer
 from pipeline.runtime.profile import profile_for
-from pipeline.runtime.topics import INTAKE, RECEIVED, REJECTED, create_topics, load_topics
+from pipeline.runtime.topics import INTAKE, REJECTED, load_topics
 
 RELAY_IN, RELAY_OUT = "bench.relay-in", "bench.relay-out"
 TARGET_RATIO = 0.40
@@ -57,36 +49,6 @@ def sample_reports(count: int, seed: int = 7) -> list[tuple[bytes, bytes]]:
             document["contact"] = {"email": f"reporter{n}@example.kz"}
         reports.append((host.encode(), orjson.dumps(document)))
     return reports
-
-
-async def publish(
-    settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]
-) -> None:
-    async with kafka_producer(settings, bootstrap) as producer:
-        pending = [await producer.send(topic, value, key=key) for key, value in reports]
-        await asyncio.gather(*pending)
-
-
-async def output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
-    """Seconds between the first and the last record of `topics` once `expected` are there."""
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    first, last, seen = None, 0, 0
-    deadline = time.monotonic() + timeout
-    try:
-        while seen < expected:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {seen} of {expected} outputs within {timeout}s")
-            for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
-                for record in batch:
-                    first = record.timestamp if first is None else min(first, record.timestamp)
-                    last = max(last, record.timestamp)
-                seen += len(batch)
-    finally:
-        await consumer.stop()
-    return max((last - (first or last)) / 1000, 0.001)
 
 
 async def raw_relay(settings: Settings, bootstrap: str, expected: int) -> None:
@@ -121,40 +83,6 @@ async def raw_relay(settings: Settings, bootstrap: str, expected: int) -> None:
         await producer.stop()
 
 
-@asynccontextmanager
-async def scratch_broker(settings: Settings, console: Console) -> AsyncIterator[Settings]:
-    """A throw-away embedded broker with every topic, so benchmarks never mix with real cases."""
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as scratch:
-        bench_settings = settings.model_copy(
-            update={"data_dir": Path(scratch), "bootstrap": None, "kafka_port": 0}
-        )
-        broker = embedded_broker(bench_settings)
-        with console.status("starting a scratch broker for the benchmark"):
-            bootstrap = broker.start()
-        try:
-            await create_topics(bench_settings, bootstrap)
-            yield bench_settings.model_copy(update={"bootstrap": bootstrap})
-        finally:
-            broker.stop()
-
-
-def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[bytes]:
-    assert settings.bootstrap is not None
-    return subprocess.Popen(
-        worker_command(stage),
-        env={
-            **os.environ,
-            "HOTLINE_BOOTSTRAP": settings.bootstrap,
-            "HOTLINE_DATA_DIR": str(settings.data_dir),
-            "HOTLINE_BROKER": settings.broker,
-            "HOTLINE_LOG_LEVEL": "warning",
-            **env,
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def run_received_bench(settings: Settings, reports: int, console: Console) -> dict[str, Any]:
     async with scratch_broker(settings, console) as bench_settings:
         return await _measure(bench_settings, reports, console)
@@ -181,7 +109,9 @@ async def _measure(settings: Settings, count: int, console: Console) -> dict[str
     console.print("received stage worker running")
     worker = start_stage(settings, "received")
     try:
-        stage_s = await output_span(bootstrap, [RECEIVED, REJECTED], count, timeout=600)
+        stage_s = await output_span(
+            bootstrap, [stage_spec("received").forward, REJECTED], count, timeout=600
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=60)

@@ -13,55 +13,21 @@ rendering is Chromium's CPU, not waiting on the network, which is what this meas
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
-from pipeline.cli.bench.received import output_span, publish, scratch_broker, start_stage
+from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_stage
+from pipeline.cli.stages import stage_spec
 from pipeline.config import Settings
-from pipeline.runtime.ids import event_id_for
-from pipeline.runtime.topics import CONTENT_CHECKED, RECEIVED, TERMINATED
+from pipeline.runtime.topics import TERMINATED
 from pipeline.sandbox import Sandbox
-from schemas import CaseReport, CaseSnapshot, Category, Envelope, Outcome, Producer
+from pipeline.sandbox.cases import received_envelope
 
 STAGES = ("url-verify", "content-check")
 LOOKUPS_PER_STAGE = 2  # one after the other: DNS (A and AAAA at once), then HTTP
 TARGET_RATIO = 0.70
 _SITES = ("kazinfo-news.kz", "best-casino.kz", "crypto-pyramid.kz", "shop-drugs.ru")
-
-
-def received_envelope(
-    url: str, host: str, case_id: str, category: Category = Category.gambling
-) -> Envelope:
-    """A case as the received stage would hand it on, for a link to check."""
-    now = datetime.now(UTC)
-    return Envelope(
-        event_id=event_id_for(case_id, "received", f"bench:{case_id}"),
-        case_id=case_id,
-        stage="received",
-        occurred_at=now,
-        causation_id=f"bench:{case_id}",
-        producer=Producer(service="hotline-bench", version="0"),
-        outcome=Outcome.continue_,
-        case=CaseSnapshot(
-            report=CaseReport(
-                url=url,
-                reported_url=url,
-                host=host,
-                category=category,
-                description="benchmark report",
-                language="ru",
-                channel="api",
-                submitted_at=now,
-                received_at=now,
-                submission_id=None,
-                has_contact=False,
-                duplicate_of=None,
-                report_number=1,
-            )
-        ),
-    )
 
 
 def received_cases(sandbox: Sandbox, count: int) -> list[tuple[bytes, bytes]]:
@@ -80,7 +46,8 @@ async def run_verify_bench(
     with Sandbox(latency=latency) as sandbox:
         async with scratch_broker(settings, console) as bench:
             console.print(f"publishing {reports} received cases of sandbox links")
-            await publish(bench, bench.bootstrap or "", RECEIVED, received_cases(sandbox, reports))
+            first = stage_spec(STAGES[0]).inputs[0]
+            await publish(bench, bench.bootstrap or "", first, received_cases(sandbox, reports))
             console.print(
                 f"url-verify and content-check workers running, {concurrency} in flight each, "
                 f"{latency}s latency"
@@ -94,7 +61,10 @@ async def run_verify_bench(
             workers = [start_stage(bench, stage, **env) for stage in STAGES]
             try:
                 span = await output_span(
-                    bench.bootstrap or "", [CONTENT_CHECKED, TERMINATED], reports, timeout=900
+                    bench.bootstrap or "",
+                    [stage_spec(STAGES[-1]).forward, TERMINATED],
+                    reports,
+                    timeout=900,
                 )
             finally:
                 for worker in workers:

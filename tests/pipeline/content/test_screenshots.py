@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from pipeline.sandbox.content import GARDEN_EN
 from pipeline.sandbox.web import render_script_only
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_BYTES = 5 * 1024 * 1024  # of one resource, as content-check's default
 needs_chromium = pytest.mark.skipif(
     find_chromium(Settings()) is None, reason="Chromium is not installed (.ci/run installs it)"
 )
@@ -28,18 +32,31 @@ def settings_for(sandbox: Sandbox, tmp_path: Path, **changes: object) -> Setting
         dns_servers="127.0.0.1",
         dns_port=sandbox.dns_port,
         fetch_allow_networks=sandbox.network,
-        hash_banks=str(write_banks(tmp_path / "banks")),
         http_timeout=3.0,
         **changes,
     )
 
 
-def render(settings: Settings, document: Document) -> Rendering:
+def render(
+    settings: Settings,
+    document: Document,
+    banks: Path | None = None,
+    served_from: str | None = None,
+) -> Rendering:
+    """Render `document` matching resources against the `banks` directory; with `served_from`,
+    the document's body is fetched from that URL first."""
+
     async def go() -> Rendering:
         fetcher = LinkChecker(settings, DnsResolver(settings))
-        renderer = PageRenderer(settings, fetcher, HashBanks.load(settings.hash_bank_paths()))
+        banks_loaded = HashBanks.load([] if banks is None else [banks])
+        renderer = PageRenderer(settings, fetcher, banks_loaded, MAX_BYTES)
         try:
-            return await renderer.render(document)
+            page = document
+            if served_from is not None:
+                fetched = await fetcher.fetch(served_from, MAX_BYTES, bool)
+                assert fetched.status == 200, fetched
+                page = replace(document, body=fetched.body)
+            return await renderer.render(page)
         finally:
             await renderer.close()
             await fetcher.close()
@@ -80,13 +97,57 @@ def test_the_browser_reaches_nothing_the_fetcher_refuses(sandbox: Sandbox, tmp_p
     assert sandbox.canary.hits == 0
 
 
+def test_the_canary_counts_udp_datagrams_and_tcp_connections(sandbox: Sandbox) -> None:
+    # What makes the zero counts below mean something.
+    sandbox.reset()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(b"ping", ("127.0.0.1", sandbox.canary.udp_port))
+    socket.create_connection(("127.0.0.1", sandbox.canary.tcp_port)).close()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not (
+        sandbox.canary.udp_datagrams and sandbox.canary.tcp_connections
+    ):
+        time.sleep(0.01)
+    assert (sandbox.canary.udp_datagrams, sandbox.canary.tcp_connections) == (1, 1)
+    sandbox.reset()
+    assert (sandbox.canary.udp_datagrams, sandbox.canary.tcp_connections) == (0, 0)
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("path", "scheme"),
+    [("/hostile/webrtc", "https"), ("/hostile/sockets", "http"), ("/hostile/sockets", "https")],
+)
+def test_a_page_reaches_nothing_around_the_fetcher(
+    sandbox: Sandbox, tmp_path: Path, path: str, scheme: str
+) -> None:
+    # WebRTC (STUN/TURN), WebSockets, WebTransport and preconnects open sockets of their own,
+    # which request interception never sees: each is aimed at the canary while an image whose
+    # name DNS never answers keeps the page open (3 s), time enough for ICE to gather. Served
+    # as https the page is a secure context, where WebTransport exists.
+    served = sandbox.url("sample-site.com", path)
+    document = Document(f"{scheme}:{served.partition(':')[2]}", b"", "text/html")
+    sandbox.reset()
+    started = time.monotonic()
+    rendering = render(settings_for(sandbox, tmp_path), document, served_from=served)
+    assert rendering.png is not None, rendering.note
+    assert time.monotonic() - started >= 2
+    counts = {
+        "udp": sandbox.canary.udp_datagrams,
+        "tcp": sandbox.canary.tcp_connections,
+        "http": sandbox.canary.hits,
+    }
+    assert counts == {"udp": 0, "tcp": 0, "http": 0}, rendering.text
+
+
 @needs_chromium
 def test_an_image_in_a_csam_bank_is_refused_to_the_browser(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     url = sandbox.url("sample-site.com", "/gallery")
     body = f'<html><body><p>Look</p><img src="{sandbox.url("restricted-media.nl")}"></body></html>'
-    rendering = render(settings_for(sandbox, tmp_path), Document(url, body.encode(), "text/html"))
+    document = Document(url, body.encode(), "text/html")
+    rendering = render(settings_for(sandbox, tmp_path), document, write_banks(tmp_path / "banks"))
     assert {(m.bank, m.signal) for m in rendering.blocked} == {
         ("sandbox-csam", "sha256"),
         ("sandbox-csam", "md5"),

@@ -1,0 +1,86 @@
+"""What every benchmark stands on: a scratch broker, publishing inputs, timing outputs, and
+stage workers started as an operator starts them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+from rich.console import Console
+
+from pipeline.broker.launcher import embedded_broker
+from pipeline.cli.workers import worker_command
+from pipeline.config import Settings
+from pipeline.runtime.kafka_io import kafka_producer
+from pipeline.runtime.topics import create_topics
+
+
+async def publish(
+    settings: Settings, bootstrap: str, topic: str, reports: list[tuple[bytes, bytes]]
+) -> None:
+    async with kafka_producer(settings, bootstrap) as producer:
+        pending = [await producer.send(topic, value, key=key) for key, value in reports]
+        await asyncio.gather(*pending)
+
+
+async def output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
+    """Seconds between the first and the last record of `topics` once `expected` are there."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    first, last, seen = None, 0, 0
+    deadline = time.monotonic() + timeout
+    try:
+        while seen < expected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {seen} of {expected} outputs within {timeout}s")
+            for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+                for record in batch:
+                    first = record.timestamp if first is None else min(first, record.timestamp)
+                    last = max(last, record.timestamp)
+                seen += len(batch)
+    finally:
+        await consumer.stop()
+    return max((last - (first or last)) / 1000, 0.001)
+
+
+@asynccontextmanager
+async def scratch_broker(settings: Settings, console: Console) -> AsyncIterator[Settings]:
+    """A throw-away embedded broker with every topic, so benchmarks never mix with real cases."""
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as scratch:
+        bench_settings = settings.model_copy(
+            update={"data_dir": Path(scratch), "bootstrap": None, "kafka_port": 0}
+        )
+        broker = embedded_broker(bench_settings)
+        with console.status("starting a scratch broker for the benchmark"):
+            bootstrap = broker.start()
+        try:
+            await create_topics(bench_settings, bootstrap)
+            yield bench_settings.model_copy(update={"bootstrap": bootstrap})
+        finally:
+            broker.stop()
+
+
+def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[bytes]:
+    assert settings.bootstrap is not None
+    return subprocess.Popen(
+        worker_command(stage),
+        env={
+            **os.environ,
+            "HOTLINE_BOOTSTRAP": settings.bootstrap,
+            "HOTLINE_DATA_DIR": str(settings.data_dir),
+            "HOTLINE_BROKER": settings.broker,
+            "HOTLINE_LOG_LEVEL": "warning",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -1,0 +1,42 @@
+"""Cases as the received stage hands them on, of sandbox links: for the benchmarks and tests
+of the stages after it, which need nothing but their input event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.runtime.ids import event_id_for
+from schemas import CaseReport, CaseSnapshot, Category, Envelope, Outcome, Producer
+
+
+def received_envelope(
+    url: str, host: str, case_id: str, category: Category = Category.gambling
+) -> Envelope:
+    """A case as the received stage would hand it on, for a link to check."""
+    now = datetime.now(UTC)
+    return Envelope(
+        event_id=event_id_for(case_id, "received", f"bench:{case_id}"),
+        case_id=case_id,
+        stage="received",
+        occurred_at=now,
+        causation_id=f"bench:{case_id}",
+        producer=Producer(service="hotline-bench", version="0"),
+        outcome=Outcome.continue_,
+        case=CaseSnapshot(
+            report=CaseReport(
+                url=url,
+                reported_url=url,
+                host=host,
+                category=category,
+                description="benchmark report",
+                language="ru",
+                channel="api",
+                submitted_at=now,
+                received_at=now,
+                submission_id=None,
+                has_contact=False,
+                duplicate_of=None,
+                report_number=1,
+            )
+        ),
+    )
