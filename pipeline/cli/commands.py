@@ -266,10 +266,13 @@ def up(
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
                 "Ctrl-C stops everything."
             )
-            while not stopping and stack.running():
+            while not stopping and not stack.exited():
                 time.sleep(0.5)
+            exited = stack.exited()
     except StackError as error:
         raise fail(str(error)) from None
+    if exited and not stopping:
+        raise fail(f"a stage worker stopped: {', '.join(exited)}")
 
 
 @app.command()

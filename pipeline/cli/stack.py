@@ -78,8 +78,14 @@ class Stack(StartStop):
                 )
         self.console.print(f"stages running: {', '.join(self.workers)}; logs in {logs}/")
 
-    def running(self) -> bool:
-        return all(worker.poll() is None for worker in self.workers.values())
+    def exited(self) -> list[str]:
+        """Stages whose worker has stopped, each with its exit code and log file."""
+        logs = self.settings.data_dir / "logs"
+        return [
+            f"{name} (exit code {worker.returncode}, see {logs / f'{name}.log'})"
+            for name, worker in self.workers.items()
+            if worker.poll() is not None
+        ]
 
     def samples(self) -> Path:
         """The sample reports, with the sandbox's web port in their URLs when it is not 80."""

@@ -4,18 +4,22 @@ and no forbidden address is ever contacted (the canary counts zero)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from agents.received import RECEIVED
 from agents.url_verify import URL_VERIFIED
-from pipeline.runtime.topics import TERMINATED
+from pipeline.runtime.kafka_io import read_topic
+from pipeline.runtime.topics import TERMINATED, dead_letter_topic
 from pipeline.sandbox import Sandbox
 from pipeline.sandbox.cases import received_envelope
+from schemas import DeadLetter
 from tests.fixtures.stage import StageWorkerFactory, publish_envelopes, stage_events, wait_until
 
 pytestmark = pytest.mark.broker
@@ -96,3 +100,48 @@ def test_each_sandbox_link_ends_as_expected_and_nothing_forbidden_is_fetched(
     assert facts[sandbox.url("sample-site.com", "/status/500")]["attempts"] == 2
     not_found = facts[sandbox.url("sample-site.com", "/status/404")]
     assert not_found["status"] == 404 and "404" in not_found["error"]
+
+
+def test_a_huge_poison_message_is_dead_lettered_and_the_stage_goes_on(
+    pipeline_bootstrap: str,
+    sandbox: Sandbox,
+    stage_worker: StageWorkerFactory,
+    tmp_path: Path,
+) -> None:
+    """~900 KB of garbage once made a dead letter over the producer's limit: the worker
+    crashed, restarted, crashed again. Now the dead letter is capped and the next case is
+    checked as usual."""
+    marker = uuid.uuid4().hex.encode()
+    poison = marker + b"\x00not an envelope" * 56_000  # ~900 KB
+    good = received_envelope(
+        sandbox.url("kazinfo-news.kz", "/"), "kazinfo-news.kz", f"HL-TEST-{uuid.uuid4().hex[:12]}"
+    )
+    worker = stage_worker("url-verify", **sandbox.pipeline_env(tmp_path / "banks"))
+
+    async def publish() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=pipeline_bootstrap, max_request_size=2**20)
+        await producer.start()
+        try:
+            await producer.send_and_wait(RECEIVED, poison, key=b"poison")
+        finally:
+            await producer.stop()
+
+    asyncio.run(publish())
+    asyncio.run(publish_envelopes(pipeline_bootstrap, RECEIVED, [good]))
+
+    def dead_letters() -> list[DeadLetter]:
+        records = asyncio.run(read_topic(pipeline_bootstrap, dead_letter_topic("url-verify")))
+        letters = [DeadLetter.model_validate_json(r.value) for r in records]
+        return [d for d in letters if base64.b64decode(d.original_b64).startswith(marker)]
+
+    wait_until(lambda: bool(dead_letters()), 120, "the poison message's dead letter")
+    cases = {good.case_id}
+    wait_until(
+        lambda: set(stage_events(pipeline_bootstrap, [URL_VERIFIED], "url-verify", cases)) == cases,
+        120,
+        "the next case",
+    )
+    [letter] = dead_letters()
+    assert letter.original_truncated and letter.original_size == len(poison)
+    assert letter.attempts == 1
+    assert worker.process is not None and worker.process.poll() is None  # never stopped
