@@ -9,6 +9,7 @@ the partition the key leads to, as the broker would.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -124,3 +125,18 @@ class StageHarness:
     def on(self, topic: str) -> list[Outbound]:
         """Every output so far to `topic`."""
         return [out for out in self.outputs if out.topic == topic]
+
+
+def run_through(
+    spec: StageSpec,
+    inputs: Iterable[Inbound | bytes],
+    settings: Settings | None = None,
+    options: BaseSettings | None = None,
+) -> list[Outbound]:
+    """A fresh stage fed `inputs` once, built and closed as a worker would: its outputs."""
+
+    async def go() -> list[Outbound]:
+        async with StageHarness(spec, settings or Settings(), options) as stage:
+            return await stage.feed(*inputs)
+
+    return asyncio.run(go())

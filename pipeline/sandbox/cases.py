@@ -3,6 +3,7 @@ of the stages after it, which need nothing but their input event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from pipeline.runtime.ids import event_id_for
@@ -40,3 +41,16 @@ def received_envelope(
             )
         ),
     )
+
+
+def sandbox_cases(
+    url: Callable[[str, str], str], links: Iterable[tuple[str, str, Category]], prefix: str
+) -> list[bytes]:
+    """Received cases, as bytes on the wire, of (host, path, reported category) links; `url` is
+    the sandbox's `url`, which knows its web port."""
+    return [
+        received_envelope(url(host, path), host, f"{prefix}-{n:04d}", category)
+        .model_dump_json()
+        .encode()
+        for n, (host, path, category) in enumerate(links)
+    ]

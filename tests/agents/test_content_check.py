@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ from agents.content_check import SPEC, Content, is_csam, verdict
 from pipeline.config import Settings
 from pipeline.content.analysis import Readable
 from pipeline.lookups.links import LinkCheck
-from pipeline.runtime.harness import StageHarness
+from pipeline.runtime.harness import run_through
 from pipeline.sandbox import Sandbox
-from pipeline.sandbox.cases import received_envelope
+from pipeline.sandbox.cases import sandbox_cases
 from schemas import Category, Envelope, HashMatch, Outcome
 
 URL = "http://example.kz/page"
@@ -82,18 +81,10 @@ def test_csam_is_what_was_reported_as_csam_or_matches_a_csam_bank() -> None:
 
 
 def checked(
-    sandbox: Sandbox, settings: Settings, cases: list[tuple[str, str, Category]]
+    sandbox: Sandbox, settings: Settings, links: list[tuple[str, str, Category]]
 ) -> list[Envelope]:
-    async def go() -> list[Envelope]:
-        async with StageHarness(SPEC, settings) as stage:
-            envelopes = [
-                received_envelope(sandbox.url(host, path), host, f"HL-CC-{n:04d}", category)
-                for n, (host, path, category) in enumerate(cases)
-            ]
-            outputs = await stage.feed(*(e.model_dump_json().encode() for e in envelopes))
-            return [Envelope.model_validate_json(o.value) for o in outputs]
-
-    return asyncio.run(go())
+    cases = sandbox_cases(sandbox.url, links, "HL-CC")
+    return [Envelope.model_validate_json(o.value) for o in run_through(SPEC, cases, settings)]
 
 
 def test_a_page_gets_its_text_language_and_evidence(

@@ -7,7 +7,6 @@ import base64
 import json
 from typing import Any
 
-import orjson
 import pytest
 
 from agents.received import (
@@ -29,26 +28,7 @@ from pipeline.runtime.runner import SeenWindow
 from pipeline.runtime.stage import Inbound, Outbound
 from pipeline.runtime.topics import INTAKE, REJECTED
 from schemas import Envelope, LedgerContact, Rejection, RejectionReason, SourceRef
-
-SOURCE = SourceRef(topic=INTAKE, partition=2, offset=41, timestamp_ms=1_795_000_000_000)
-
-
-def report(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "url": "https://example.kz/page",
-        "category": "hate",
-        "description": "Ұлтаралық араздық",
-        "language": "kk",
-        "channel": "web_form",
-        "submitted_at": "2026-11-23T10:00:00+06:00",
-    }
-    base.update(changes)
-    return {k: v for k, v in base.items() if v is not None}
-
-
-def encode(document: Any) -> bytes:
-    return orjson.dumps(document)
-
+from tests.builders import SOURCE, encode, report
 
 # ---------------------------------------------------------------- rejections keep no contact
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from agents.url_verify import SPEC, LinkAnswer, url_facts, verdict
 from pipeline.config import Settings
 from pipeline.lookups.dns import Resolution
 from pipeline.lookups.links import LinkCheck
-from pipeline.runtime.harness import StageHarness
-from pipeline.runtime.stage import Outbound
+from pipeline.runtime.harness import run_through
 from pipeline.sandbox import Sandbox
-from pipeline.sandbox.cases import received_envelope
-from schemas import DeadLetter, Envelope, Outcome, RedirectHop
+from pipeline.sandbox.cases import received_envelope, sandbox_cases
+from schemas import Category, DeadLetter, Envelope, Outcome, RedirectHop
 
 URL = "http://site.kz/page"
 
@@ -90,17 +87,9 @@ def test_facts_carry_the_resolution_redirects_and_a_reporter_message() -> None:
 # ---------------------------------------------------------------- the stage, in the harness
 
 
-def verified(sandbox: Sandbox, settings: Settings, *urls: tuple[str, str]) -> list[Envelope]:
-    async def go() -> list[Envelope]:
-        async with StageHarness(SPEC, settings) as stage:
-            cases = [
-                received_envelope(sandbox.url(host, path), host, f"HL-UV-{n:04d}")
-                for n, (host, path) in enumerate(urls)
-            ]
-            outputs = await stage.feed(*(c.model_dump_json().encode() for c in cases))
-            return [Envelope.model_validate_json(o.value) for o in outputs]
-
-    return asyncio.run(go())
+def verified(sandbox: Sandbox, settings: Settings, *links: tuple[str, str]) -> list[Envelope]:
+    cases = sandbox_cases(sandbox.url, [(h, p, Category.other) for h, p in links], "HL-UV")
+    return [Envelope.model_validate_json(o.value) for o in run_through(SPEC, cases, settings)]
 
 
 def test_the_stage_checks_links_against_the_sandbox(
@@ -123,11 +112,6 @@ def test_an_envelope_with_a_broken_url_is_dead_lettered_at_once(
 ) -> None:
     case = received_envelope("http://example.kz/", "example.kz", "HL-UV-BAD")
     raw = case.model_dump_json().replace("http://example.kz/", "http://[::1").encode()
-
-    async def go() -> list[Outbound]:
-        async with StageHarness(SPEC, sandbox_settings) as stage:
-            return await stage.feed(raw)
-
-    [dead] = asyncio.run(go())
+    [dead] = run_through(SPEC, [raw], sandbox_settings)
     record = DeadLetter.model_validate_json(dead.value)
     assert dead.topic == "hotline.dlq.url-verify" and record.attempts == 1

@@ -5,34 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.intake import Admitted, Refused, admit
 from pipeline.runtime.ids import case_id_for
-from pipeline.runtime.topics import INTAKE
-from schemas import Category, RejectionReason, SourceRef
-
-SOURCE = SourceRef(topic=INTAKE, partition=2, offset=41, timestamp_ms=1_795_000_000_000)
-
-
-def report(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "url": "https://example.kz/page",
-        "category": "hate",
-        "description": "Ұлтаралық араздық",
-        "language": "kk",
-        "channel": "web_form",
-        "submitted_at": "2026-11-23T10:00:00+06:00",
-    }
-    base.update(changes)
-    return {k: v for k, v in base.items() if v is not None}
-
-
-def encode(document: Any) -> bytes:
-    return orjson.dumps(document)
+from schemas import Category, RejectionReason
+from tests.builders import SOURCE, encode, report
 
 
 def test_valid_report_becomes_a_case() -> None:
