@@ -128,7 +128,6 @@ def stage_run(name: str) -> None:
     from pipeline.runtime.worker import build_stage_app, run_worker
 
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
     try:
         spec = stage_spec(name)
     except KeyError as error:
@@ -136,6 +135,7 @@ def stage_run(name: str) -> None:
     missing = undeclared_topics(spec, set(load_topics(settings.topics_file)))
     if missing:
         raise fail(f"stage {name} uses topics that topics.yaml does not list: {', '.join(missing)}")
+    configure_logging(settings.log_level, settings.log_format)
     partitions = load_topics(settings.topics_file)[spec.inputs[0]].partitions
     stage_app_, _ = build_stage_app(spec, settings, current_bootstrap(settings), partitions)
     run_worker(stage_app_, settings.log_level)

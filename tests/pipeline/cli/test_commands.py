@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from pipeline.cli.commands import app
+
+
+@pytest.fixture(autouse=True)
+def logging_left_alone() -> Iterator[None]:
+    """A command may configure logging onto the runner's captured stream, closed afterwards."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.mark.parametrize(
