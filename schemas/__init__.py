@@ -3,6 +3,7 @@
 from schemas.envelope import (
     CaseReport,
     CaseSnapshot,
+    CategoryDecision,
     ContentFacts,
     Envelope,
     HashMatch,
@@ -10,9 +11,11 @@ from schemas.envelope import (
     Outcome,
     Producer,
     RedirectHop,
+    RuleHit,
     StageName,
     StoredObject,
     UrlFacts,
+    Verdict,
 )
 from schemas.records import (
     DeadLetter,
@@ -20,6 +23,8 @@ from schemas.records import (
     LedgerContact,
     Rejection,
     RejectionReason,
+    ReviewDecision,
+    ReviewReceipt,
     SourceRef,
 )
 from schemas.report import Category, Channel, Report, ReporterContact
@@ -28,6 +33,7 @@ __all__ = [
     "CaseReport",
     "CaseSnapshot",
     "Category",
+    "CategoryDecision",
     "Channel",
     "ContentFacts",
     "DeadLetter",
@@ -43,8 +49,12 @@ __all__ = [
     "RejectionReason",
     "Report",
     "ReporterContact",
+    "ReviewDecision",
+    "ReviewReceipt",
+    "RuleHit",
     "SourceRef",
     "StageName",
     "StoredObject",
     "UrlFacts",
+    "Verdict",
 ]

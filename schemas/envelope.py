@@ -150,6 +150,48 @@ class ContentFacts(BaseModel):
     error: str | None = Field(default=None, description="Why the content could not be checked.")
 
 
+class Verdict(StrEnum):
+    """What the categorize stage (or an analyst) says of the reporter's category."""
+
+    confirmed = "confirmed"  # the content shows signs of the reported category
+    corrected = "corrected"  # it shows signs of another category: the case goes on as that
+    not_illegal = "not_illegal"  # no sign of illegal content: the case ends
+    needs_review = "needs_review"  # a person decides
+
+
+class RuleHit(BaseModel):
+    """A rule that moved a category's score, and what in the evidence it matched."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(description="Rule id, `<category>.<rule>` or `<exclusion>.<rule>`.")
+    category: Category | None = Field(description="The category it scores; None: an exclusion.")
+    weight: float = Field(description="What it added to the score (negative: an exclusion).")
+    matched: list[str] = Field(default_factory=list, description="Terms as found, at most 5.")
+
+
+class CategoryDecision(BaseModel):
+    """The categorize stage's finding, and an analyst's decision when a person decided."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decided_at: AwareDatetime
+    verdict: Verdict
+    reported: Category = Field(description="The reporter's category.")
+    category: Category | None = Field(description="The category the case goes on as.")
+    suggested: Category | None = Field(
+        default=None, description="The best-scoring category, for a person deciding."
+    )
+    confidence: float = Field(ge=0, le=1)
+    scores: dict[str, float] = Field(default_factory=dict, description="Per category, 0 to 1.")
+    rules: list[RuleHit] = Field(default_factory=list)
+    ruleset_version: str
+    evidence: list[Literal["hash_bank", "text", "title", "url"]] = Field(default_factory=list)
+    why: str = Field(description="The decision in a sentence an analyst reads.")
+    reviewer: str | None = Field(default=None, description="Who decided, when a person did.")
+    note: str | None = None
+
+
 class CaseSnapshot(BaseModel):
     """Everything learned about the case so far; later stages add their facts here."""
 
@@ -158,6 +200,7 @@ class CaseSnapshot(BaseModel):
     report: CaseReport
     url: UrlFacts | None = None
     content: ContentFacts | None = None
+    category: CategoryDecision | None = None
 
 
 class Envelope(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schemas.envelope import Envelope
-from schemas.records import DeadLetter, Rejection
+from schemas.records import DeadLetter, Rejection, ReviewDecision
 from schemas.report import Report
 
 PUBLISHED: dict[str, type[BaseModel]] = {
@@ -16,6 +16,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "envelope.json": Envelope,
     "rejection.json": Rejection,
     "dead-letter.json": DeadLetter,
+    "review-decision.json": ReviewDecision,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent
 

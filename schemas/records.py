@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.report import ReporterContact
+from schemas.report import Category, ReporterContact
 
 
 class SourceRef(BaseModel):
@@ -97,3 +98,36 @@ class LedgerContact(BaseModel):
     recorded_at: AwareDatetime
     contact: ReporterContact | None
     status_token_sha256: str = Field(description="Hash of the reporter's secret status token.")
+
+
+class ReviewDecision(BaseModel):
+    """An analyst's decision on a case waiting in review, on `hotline.review-decisions`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"$id": "https://hotline.example/schemas/review-decision.json"},
+    )
+
+    decision_id: str = Field(min_length=1, max_length=128)
+    case_id: str = Field(min_length=1, max_length=64)
+    verdict: Literal["confirmed", "corrected", "not_illegal"]
+    category: Category | None = Field(
+        default=None, description="Required with `corrected`: the case goes on as this."
+    )
+    reviewer: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=5000)
+    decided_at: AwareDatetime
+
+
+class ReviewReceipt(BaseModel):
+    """The categorize stage's answer to a decision: taken, or refused and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision_id: str
+    case_id: str
+    accepted: bool
+    problem: Literal["unknown_case", "not_in_review", "already_decided", "invalid"] | None = None
+    message: str
+    decided_by: str | None = Field(default=None, description="Who decided first, if not this one.")
+    answered_at: AwareDatetime

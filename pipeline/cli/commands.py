@@ -24,11 +24,15 @@ stage_app = typer.Typer(help="Run one stage worker.", no_args_is_help=True)
 schema_app = typer.Typer(help="Published JSON Schemas.", no_args_is_help=True)
 broker_app = typer.Typer(help="The embedded broker.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, reported as ratios measured in one run.")
+review_app = typer.Typer(help="The analysts' review queue.", no_args_is_help=True)
+eval_app = typer.Typer(help="Stage decisions measured on labelled data.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(stage_app, name="stage")
 app.add_typer(schema_app, name="schema")
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
+app.add_typer(review_app, name="review")
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
 
@@ -217,6 +221,126 @@ def bench_verify(
     configure_logging("warning")
     result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
     print(json.dumps(result, indent=2))
+
+
+@bench_app.command("categorize")
+def bench_categorize(
+    texts: Annotated[int, typer.Option(help="How many 10 KiB texts to decide.")] = 2_000,
+) -> None:
+    """The categorize decision on 10 KiB texts, on one core: texts per second."""
+    from pipeline.cli.bench.categorize import run_categorize_bench
+
+    if texts < 1:
+        raise fail("--texts must be at least 1")
+    print(json.dumps(run_categorize_bench(texts, console), indent=2))
+
+
+# ---------------------------------------------------------------- review
+
+
+@review_app.command("list")
+def review_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per case.")] = False,
+) -> None:
+    """Cases waiting for an analyst, oldest first, with their age and evidence."""
+    from datetime import UTC, datetime
+
+    from pipeline.cli.review import age, queue, queue_table
+
+    settings = get_settings()
+    waiting = asyncio.run(queue(current_bootstrap(settings))).waiting
+    now = datetime.now(UTC)
+    if not as_json:
+        Console(width=None if sys.stdout.isatty() else 160).print(queue_table(waiting, now))
+        return
+    for case in waiting:
+        found = case.case.category
+        row = {
+            "case_id": case.case_id,
+            "age": age(case, now),
+            "waiting_since": case.occurred_at.isoformat(),
+            "reported": case.case.report.category,
+            "suggested": found.suggested if found else None,
+            "why": found.why if found else None,
+            "url": case.case.report.url,
+        }
+        print(json.dumps(row, ensure_ascii=False))
+
+
+@review_app.command("decide")
+def review_decide(
+    case_id: str,
+    verdict: Annotated[str, typer.Option(help="confirmed, corrected or not_illegal.")],
+    reviewer: Annotated[str, typer.Option(help="Who decides (recorded on the case).")],
+    note: Annotated[str, typer.Option(help="Why, for the case's history.")] = "",
+    category: Annotated[str | None, typer.Option(help="With corrected: the category.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the stage.")] = 30.0,
+) -> None:
+    """Decide a case waiting in review; the categorize stage moves it on or ends it."""
+    from pydantic import ValidationError
+
+    from pipeline.cli.review import decide, new_decision, queue
+    from schemas import Category
+
+    if verdict not in ("confirmed", "corrected", "not_illegal"):
+        raise fail("--verdict is one of: confirmed, corrected, not_illegal")
+    if (verdict == "corrected") != (category is not None):
+        raise fail("--category goes with --verdict corrected, and only with it")
+    try:
+        chosen = Category(category) if category else None
+        decision = new_decision(case_id, verdict, chosen, note, reviewer)
+    except (ValueError, ValidationError) as error:
+        raise fail(f"not a decision: {error}") from None
+    settings = get_settings()
+    bootstrap = current_bootstrap(settings)
+    known = asyncio.run(queue(bootstrap))
+    if case_id in known.decided:
+        raise fail(f"{case_id} was already decided ({known.decided[case_id]})")
+    if known.find(case_id) is None:
+        raise fail(f"no case {case_id} is waiting in review")
+    try:
+        answer = asyncio.run(decide(settings, bootstrap, decision, timeout))
+    except TimeoutError as error:
+        raise fail(str(error)) from None
+    if not answer.accepted:
+        raise fail(f"{answer.problem}: {answer.message}")
+    console.print(f"{case_id}: {verdict} by {reviewer}, taken")
+
+
+# ---------------------------------------------------------------- eval
+
+
+@eval_app.command("categorize")
+def eval_categorize(
+    data: Annotated[Path, typer.Option(help="JSON lines of text, language, label.")] = Path(
+        "tests/data/categorize.jsonl"
+    ),
+    misreport: Annotated[
+        float, typer.Option(help="Share of lines reported as a wrong category.")
+    ] = 0.0,
+) -> None:
+    """Precision, recall and review share of the categorize rules on a labelled set."""
+    from agents.categorize import CategorizeOptions, RuleBook
+    from pipeline.cli.evaluate import evaluate, read_labelled, report_table
+    from pipeline.runtime.rules import RuleFileError
+
+    if not data.is_file():
+        raise fail(f"no file {str(data)!r}")
+    if not 0 <= misreport <= 1:
+        raise fail("--misreport is a share, from 0 to 1")
+    try:
+        book = RuleBook.load(CategorizeOptions().categorize_rules)
+        lines = read_labelled(data)
+    except (RuleFileError, ValueError) as error:
+        raise fail(str(error)) from None
+    result = evaluate(book, lines, misreport)
+    console.print(report_table(result))
+    for pair, count in result["confusion"].items():
+        truth, said = pair.split(" -> ")
+        if truth != said:
+            console.print(f"  {pair}: {count}")
+    summary = {k: result[k] for k in ("macro_precision", "review_share", "accuracy_auto", "texts")}
+    print(json.dumps({**summary, "ruleset_version": book.version, "misreport": misreport}))
 
 
 # ---------------------------------------------------------------- up

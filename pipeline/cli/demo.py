@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipeline.cli.stages import final_output
 from pipeline.runtime.kafka_io import read_topic
-from pipeline.runtime.topics import TERMINATED
+from pipeline.runtime.topics import REVIEW, TERMINATED
 
 
 async def case_ends(
@@ -24,7 +24,7 @@ async def case_ends(
     deadline = time.monotonic() + timeout
     with console.status("waiting for the cases") as status:
         while True:
-            for topic in (final_output(), TERMINATED):  # where the built stages end cases
+            for topic in (final_output(), TERMINATED, REVIEW):  # where the built stages leave cases
                 for record in await read_topic(bootstrap, topic):
                     document = orjson.loads(record.value)
                     if document.get("case_id") in case_ids:
@@ -45,6 +45,7 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
             continue
         case = end["case"]
         content = case.get("content") or {}
+        found = case.get("category") or {}
         lines.append(
             {
                 "case_id": case_id,
@@ -54,6 +55,8 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
                 "stage": end["stage"],
                 "outcome": end["outcome"],
                 "reason": end["reason"],
+                "verdict": found.get("verdict"),
+                "found": found.get("category") or found.get("suggested"),
                 "language": content.get("language"),
                 "hash_banks": sorted({m["bank"] for m in content.get("hash_matches", [])}),
                 "kept": _kept(content),
@@ -64,17 +67,18 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
 
 def summary_table(lines: list[dict[str, Any]]) -> Table:
     table = Table(title="Sample cases")
-    for column in ("case", "url", "category", "ended", "language", "hash matches", "kept"):
+    for column in ("case", "url", "reported", "ended", "verdict", "language", "hash", "kept"):
         table.add_column(column, no_wrap=column in ("case", "url"))
     for line in lines:
         if not line["finished"]:
-            table.add_row(line["case_id"], "", "", "[red]not finished[/]", "", "", "")
+            table.add_row(line["case_id"], "", "", "[red]not finished[/]", "", "", "", "")
             continue
         table.add_row(
             line["case_id"],
             line["url"].removeprefix("http://"),
             line["category"],
             _ended(line),
+            _verdict(line),
             line["language"] or "",
             ", ".join(line["hash_banks"]),
             ", ".join(line["kept"]),
@@ -85,7 +89,16 @@ def summary_table(lines: list[dict[str, Any]]) -> Table:
 def _ended(line: dict[str, Any]) -> str:
     if line["outcome"] == "continue":
         return f"[green]through {line['stage']}[/]"
+    if line["outcome"] == "review":
+        return f"[cyan]in review after {line['stage']}[/]"
     return f"[yellow]{line['outcome']} at {line['stage']}: {line['reason']}[/]"
+
+
+def _verdict(line: dict[str, Any]) -> str:
+    verdict, found = line.get("verdict"), line.get("found")
+    if verdict is None:
+        return ""
+    return f"{verdict} ({found})" if found and verdict != "not_illegal" else verdict
 
 
 def _kept(content: dict[str, Any]) -> list[str]:

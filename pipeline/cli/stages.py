@@ -14,6 +14,7 @@ STAGE_MODULES = {
     "received": "agents.received",
     "url-verify": "agents.url_verify",
     "content-check": "agents.content_check",
+    "categorize": "agents.categorize",
 }
 
 

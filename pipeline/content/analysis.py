@@ -15,6 +15,7 @@ from functools import cache
 
 import numpy as np
 import pdqhash
+import pypdf
 from PIL import Image, UnidentifiedImageError
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from selectolax.lexbor import LexborHTMLParser
@@ -40,6 +41,7 @@ _HIDDEN = "script, style, noscript, template"
 _EMBEDS = "img, video, audio, iframe, embed, object, picture"
 _TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 _MIN_LANGUAGE_CHARS = 20  # shorter text gives no reliable language
+_PDF_PAGES = 50  # pages of a PDF whose text is read: enough to categorise, bounded in time
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -121,6 +123,8 @@ def readable(body: bytes, mime: str, content_type: str | None) -> Readable | Non
 
     The charset comes from the declared content type, else a <meta charset>, else UTF-8.
     """
+    if mime == "application/pdf":
+        return _pdf_reading(body)
     if mime not in _TEXT_TYPES:
         return None
     decoded = body.decode(_charset(body, charset_of(content_type)), errors="replace")
@@ -135,6 +139,21 @@ def readable(body: bytes, mime: str, content_type: str | None) -> Readable | Non
         node.decompose()
     text = _collapse(tree.body.text(separator=" ")) if tree.body is not None else ""
     return _with_language(title or None, text, has_script=has_script, embeds=embeds)
+
+
+def _pdf_reading(body: bytes) -> Readable | None:
+    """The text of a PDF's pages (pypdf), at most `_PDF_PAGES` of them; None if it has none or
+    cannot be read (a damaged or encrypted file still has its hashes)."""
+    try:
+        document = pypdf.PdfReader(io.BytesIO(body))
+        title = (document.metadata.title if document.metadata else None) or None
+        pages = [page.extract_text() or "" for page in document.pages[:_PDF_PAGES]]
+    except Exception:  # pypdf raises many kinds on a damaged file; none may stop the case
+        return None
+    text = _collapse(" ".join(pages))
+    if not text and not title:
+        return None
+    return _with_language(str(title) if title else None, text, has_script=False, embeds=0)
 
 
 def visible(text: str) -> str:

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  # Kazakh and Russian texts are Cyrillic on purpose.
+# Kazakh and Russian texts are Cyrillic on purpose.
 """Sample page texts for the sandbox web sites, per hotline category, in Kazakh, Russian, English.
 
 Every text is fictional and non-graphic: invented companies, people, movements, a made-up

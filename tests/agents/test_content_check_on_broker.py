@@ -129,6 +129,7 @@ def test_content_facts_and_evidence_by_hash(
     ]
     pdf = content_of(events, (SITE, "/document.pdf"))
     assert pdf["mime"] == "application/pdf" and pdf["evidence"]["size"] == pdf["size"]
+    assert pdf["text"] and pdf["language"] == "en"  # read from its page by pypdf
 
     endless = content_of(events, (SITE, "/endless"))
     assert endless["truncated"] and endless["size"] == CAP

@@ -19,6 +19,8 @@ from pipeline.sandbox import media
 from pipeline.sandbox.content import Article
 from pipeline.sandbox.web import SCRIPT_MARKER, STYLE_MARKER, render_article, render_script_only
 
+PDF = "application/pdf"
+
 ALLOWED = ["text/html", "text/plain", "application/pdf", "image/*", "video/*"]
 
 
@@ -115,3 +117,13 @@ def test_fingerprint_hashes_everything_and_pdq_hashes_images() -> None:
     assert fingerprint(media.pdf("x"), "application/pdf").pdq is None
     broken = fingerprint(b"\x89PNG\r\n\x1a\nnot really", "image/png")
     assert broken.pdq is None and broken.sha256
+
+
+def test_a_pdf_has_its_text_read() -> None:
+    reading = readable(media.pdf("Guaranteed returns of 30 percent per month"), PDF, PDF)
+    assert reading is not None and reading.text.startswith("Guaranteed returns")
+    assert reading.language == "en"
+
+
+def test_a_damaged_pdf_has_no_text_and_no_error() -> None:
+    assert readable(b"%PDF-1.4\nnot really a pdf", PDF, PDF) is None
