@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.content.normalise import fold
+from pipeline.content.normalise import fold, plain
 from pipeline.content.terms import Term, TermIndex, parse_term
 from pipeline.runtime.envelopes import envelope_output, next_envelope, read_envelope
 from pipeline.runtime.ids import event_id_for
@@ -56,6 +55,7 @@ from schemas import (
 )
 
 STAGE: StageName = "categorize"
+NOT_ILLEGAL = "not_illegal"
 CONTENT_CHECKED = "hotline.content-checked"
 REVIEW_DECISIONS = "hotline.review-decisions"
 CATEGORIZED = "hotline.categorized"
@@ -92,7 +92,9 @@ class Rule(BaseModel):
     # (words a shop or a bank also uses) gets a low cap, so it never decides alone.
     cap: float = Field(default=2.5, ge=1, le=5)
     terms: list[str] = Field(default_factory=list)
-    regex: list[str] = Field(default_factory=list)  # over the text: lower case, spaces collapsed
+    # Over the text (lower case, spaces collapsed), counted only once a term or a URL pattern
+    # of the category matched: an amount or a rate alone is no sign.
+    regex: list[str] = Field(default_factory=list)
     url: list[str] = Field(default_factory=list)  # over the URL, lower-case
 
     @field_validator("regex", "url")
@@ -128,9 +130,9 @@ class Exclusion(BaseModel):
 class Thresholds(RuleSet):
     """`rules/categorize/ruleset.yaml`: how scores become verdicts."""
 
-    signs_at: float = Field(gt=0, lt=1)  # a category at or above shows signs
-    clear_below: float = Field(gt=0, lt=1)  # every category below: not illegal
-    min_confidence: float = Field(gt=0, lt=1)  # below: a person decides
+    min_confidence: float = Field(gt=0, lt=1)  # less sure of a category: a person decides
+    min_benign_confidence: float = Field(gt=0, lt=1)  # less sure it is not illegal: a person
+    reported_within: float = Field(ge=0, lt=1)  # the reporter's category stands this close
     scale: float = Field(gt=0)  # raw rule weight at which a score reaches 63 %
     min_words: int = Field(ge=1)  # fewer readable words: nothing to judge by
     always_review: list[Category]
@@ -214,13 +216,11 @@ class Evidence:
 
 
 def score(book: RuleBook, evidence: Evidence) -> tuple[dict[Category, float], list[RuleHit]]:
-    """Per-category scores (0 to 1) and the rules that moved them."""
-    folded = fold(evidence.text)
-    plain = " ".join(unicodedata.normalize("NFKC", evidence.text).casefold().split())
-    found = book.terms.find(folded)
+    """Per-category scores of the rules (0 to 1, exclusions applied) and the rules that fired."""
+    lowered = plain(evidence.text)
+    found = book.terms.find(fold(evidence.text, lowered))
     url = evidence.url.lower()
-    url_words = fold(re.sub(r"[^a-z0-9]+", " ", url))
-    found_in_url = book.terms.find(url_words)
+    found_in_url = book.terms.find(fold(re.sub(r"[^a-z0-9]+", " ", url)))
     hits: list[RuleHit] = []
     scores: dict[Category, float] = {}
     multipliers = _exclusion_multipliers(book, found, hits)
@@ -229,8 +229,9 @@ def score(book: RuleBook, evidence: Evidence) -> tuple[dict[Category, float], li
         for rule in rules.rules:
             rule_id = f"{category}.{rule.id}"
             matched = found.get(rule_id, []) + found_in_url.get(rule_id, [])
-            matched += [m.group() for p in book.regexes[rule_id] for m in p.finditer(plain)]
             matched += [p.pattern for p in book.urls[rule_id] if p.search(url)]
+            if raw or matched:  # amounts and rates count only beside a word of the category
+                matched += [m.group() for p in book.regexes[rule_id] for m in p.finditer(lowered)]
             if not matched:
                 continue
             # More distinct signs of one rule count, with diminishing returns.
@@ -245,8 +246,15 @@ def score(book: RuleBook, evidence: Evidence) -> tuple[dict[Category, float], li
                 )
             )
         factor = math.prod(multipliers.get(e, 1.0) for e in rules.exclusions)
-        scores[category] = round((1 - math.exp(-raw / book.thresholds.scale)) * factor, 4)
+        scores[category] = (1 - math.exp(-raw / book.thresholds.scale)) * factor
     return scores, hits
+
+
+def likelihoods(scores: dict[Category, float]) -> dict[str, float]:
+    """Each category as likely as its score; the text benign as far as no rule found signs."""
+    likely = {str(category): found for category, found in scores.items()}
+    likely[NOT_ILLEGAL] = math.prod(1 - found for found in scores.values())
+    return likely
 
 
 def _exclusion_multipliers(
@@ -302,63 +310,43 @@ def decide(
             evidence=["hash_bank"],
         )
     scores, hits = score(book, evidence)
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-    best, best_score = ranked[0] if ranked else (None, 0.0)
+    likely = likelihoods(scores)
+    ranked = sorted(likely.items(), key=lambda item: item[1], reverse=True)
+    label, confidence = ranked[0]
+    best_category = next(Category(name) for name, _ in ranked if name != NOT_ILLEGAL)
     facts: dict[str, Any] = {
-        "scores": {str(c): s for c, s in ranked if s > 0},
+        "scores": {name: round(p, 3) for name, p in ranked if p >= 0.01},
         "rules": hits,
-        "suggested": best if best_score >= limits.clear_below else None,
+        "suggested": best_category if likely[str(best_category)] >= 0.2 else None,
         "evidence": [
             e for e, present in (("text", evidence.text), ("url", evidence.url)) if present
         ],
     }
-    words = len(evidence.text.split())
+
+    def review(why: str) -> CategoryDecision:
+        return decision(Verdict.needs_review, None, confidence, why, **facts)
+
     language = limits.language_aliases.get(evidence.language or "", evidence.language)
-    if best_score < limits.signs_at:
+    if label == NOT_ILLEGAL:
         if reported in limits.always_review:
-            return decision(
-                Verdict.needs_review,
-                None,
-                0.0,
-                f"{reported} reports are always seen by a person",
-                **facts,
-            )
-        if words < limits.min_words:
-            return decision(Verdict.needs_review, None, 0.0, "too little text to judge by", **facts)
+            return review(f"{reported} reports are always seen by a person")
+        if len(evidence.text.split()) < limits.min_words:
+            return review("too little text to judge by")
         if language is not None and language not in limits.languages:
-            return decision(
-                Verdict.needs_review,
-                None,
-                0.0,
-                f"the rules do not cover the language {language!r}",
-                **facts,
-            )
-        if best_score < limits.clear_below:
-            confidence = 1 - best_score / limits.clear_below * 0.5
-            return decision(
-                Verdict.not_illegal,
-                None,
-                confidence,
-                "no category shows signs of illegal content",
-                **facts,
-            )
-        return decision(Verdict.needs_review, None, best_score, "weak signs only", **facts)
-    assert best is not None
-    # The reporter's category stands when it shows signs nearly as strong as the best one.
-    reported_score = scores.get(reported, 0.0)
-    category = reported if reported_score >= max(limits.signs_at, best_score - 0.1) else best
-    margin = scores[category] - max((s for c, s in ranked if c is not category), default=0.0)
-    confidence = min(1.0, scores[category] * (0.6 + min(margin, 0.4)))
-    if category in limits.always_review or reported in limits.always_review:
+            return review(f"the rules do not cover the language {language!r}")
+        if confidence < limits.min_benign_confidence:
+            return review("no clear sign either way")
         return decision(
-            Verdict.needs_review,
-            None,
-            confidence,
-            f"{category} is always decided by a person",
-            **facts,
+            Verdict.not_illegal, None, confidence, "no sign of illegal content", **facts
         )
+    # The reporter's category stands when it is nearly as likely as the best one.
+    category = Category(label)
+    if likely.get(str(reported), 0.0) >= confidence - limits.reported_within:
+        category, confidence = reported, likely[str(reported)]
+    if category in limits.always_review or reported in limits.always_review:
+        return review(f"{category} is always decided by a person")
     if confidence < limits.min_confidence:
-        return decision(Verdict.needs_review, None, confidence, "the rules are unsure", **facts)
+        return review("the rules are unsure")
     verdict = Verdict.confirmed if category is reported else Verdict.corrected
     return decision(verdict, category, confidence, f"signs of {category}", **facts)
 

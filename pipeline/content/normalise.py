@@ -37,9 +37,14 @@ _SPREAD = re.compile(r"(?<= )(?:\w ){2,}\w(?= )")
 _REPEATED = re.compile(r"(\w)\1{2,}")
 
 
-def fold(text: str) -> str:
-    """` word word … `: the text as rules see it."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
+def plain(text: str) -> str:
+    """The text in NFKC, lower case, its white space collapsed: what regular expressions read."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def fold(text: str, plain_text: str | None = None) -> str:
+    """` word word … `: the text as rules see it (`plain_text`: its `plain` form, if made)."""
+    folded = (plain(text) if plain_text is None else plain_text).translate(_TABLE)
     folded = " " + " ".join(folded.split()) + " "
     if _REPEATED.search(folded):
         folded = _REPEATED.sub(r"\1", folded)

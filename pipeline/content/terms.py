@@ -47,52 +47,51 @@ class TermIndex:
         # Two spellings of one term (ё and е) fold to the same words: it counts once.
         self.terms = list({(t.rule, t.words): t for t in terms}.values())
         self._automaton = ahocorasick.Automaton()
-        keys: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
+        # Each term is found by its longest word (a phrase's short words, `не`, `в`, `the`,
+        # are everywhere); a phrase's other words are then looked for around it (finds in C).
+        anchored: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
         for index, term in enumerate(self.terms):
-            for position, key in enumerate(term.words):
-                keys[key].append((index, position))
-        for key, places in keys.items():
+            anchor = max(range(len(term.words)), key=lambda i: len(term.words[i]))
+            anchored[term.words[anchor]].append((index, anchor))
+        for key, places in anchored.items():
             self._automaton.add_word(key, tuple(places))
-        if keys:
+        self._empty = not anchored
+        if not self._empty:
             self._automaton.make_automaton()
-        self._empty = not keys
 
     def find(self, folded: str) -> dict[str, list[str]]:
         """Rule id → the terms of it found in `folded` text (each term once)."""
         if self._empty:
             return {}
-        # (term, word position) → start offsets of that word's matches
-        starts: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+        found: set[int] = set()
         for end, places in self._automaton.iter(folded):
-            for place in places:
-                term = self.terms[place[0]]
-                starts[place].append(end - len(term.words[place[1]]) + 1)
-        found: dict[str, list[str]] = {}
-        seen: set[int] = set()
-        for (index, position), offsets in starts.items():
-            if position != 0 or index in seen:
-                continue
+            for index, anchor in places:
+                if index in found:
+                    continue
+                words = self.terms[index].words
+                if len(words) == 1 or _around(words, anchor, folded, end):
+                    found.add(index)
+        by_rule: dict[str, list[str]] = {}
+        for index in sorted(found):
             term = self.terms[index]
-            if self._follows(index, term, offsets, starts):
-                seen.add(index)
-                found.setdefault(term.rule, []).append(term.text)
-        return found
+            by_rule.setdefault(term.rule, []).append(term.text)
+        return by_rule
 
-    @staticmethod
-    def _follows(
-        index: int, term: Term, offsets: list[int], starts: dict[tuple[int, int], list[int]]
-    ) -> bool:
-        """Whether the phrase's words occur in order, each close after the one before."""
-        ends = [offset + len(term.words[0]) for offset in offsets]
-        for position in range(1, len(term.words)):
-            nexts = starts.get((index, position))
-            if not nexts:
-                return False
-            ends = [
-                start + len(term.words[position])
-                for start in nexts
-                if any(0 <= start - end + 1 <= _PHRASE_GAP for end in ends)
-            ]
-            if not ends:
-                return False
-        return True
+
+def _around(words: tuple[str, ...], anchor: int, folded: str, end: int) -> bool:
+    """Whether a phrase's other words stand in order around its anchor word (ending at `end`),
+    each within a few words of the next."""
+    start = end - len(words[anchor]) + 1
+    for key in reversed(words[:anchor]):
+        # The key must end where the word after it begins (its closing space is that start).
+        found = folded.rfind(key, max(0, start - _PHRASE_GAP - len(key)), start + 1)
+        if found < 0:
+            return False
+        start = found
+    position = end  # the anchor's last letter, or its closing space
+    for key in words[anchor + 1 :]:
+        found = folded.find(key, position, position + _PHRASE_GAP + len(key))
+        if found < 0:
+            return False
+        position = found + len(key) - 1
+    return True

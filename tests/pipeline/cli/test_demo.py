@@ -34,10 +34,17 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
     cases = [json.loads(line) for line in done.stdout.splitlines()]
     samples = SAMPLES.read_text().splitlines()
     assert len(cases) == len(samples) and all(case["finished"] for case in cases)
-    ended_early = sorted((c["stage"], c["reason"]) for c in cases if c["outcome"] != "continue")
-    assert ended_early == [("content-check", "content_removed"), ("url-verify", "not_found")]
+    ended_early = sorted((c["stage"], c["reason"]) for c in cases if c["outcome"] == "terminated")
+    assert ended_early == [
+        ("categorize", "not_illegal"),
+        ("content-check", "content_removed"),
+        ("url-verify", "not_found"),
+    ]
     went_on = [c for c in cases if c["outcome"] == "continue"]
-    assert {c["stage"] for c in went_on} == {"content-check"}
+    assert {c["stage"] for c in went_on} == {"categorize"}
+    assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 6 + ["corrected"]
+    [waiting] = [c for c in cases if c["outcome"] == "review"]
+    assert waiting["category"] == "terrorism"  # always seen by a person
     by_link = {(urlsplit(c["url"]).hostname, urlsplit(c["url"]).path): c for c in cases}
     csam = by_link["restricted-media.nl", "/"]
     assert csam["kept"] == ["hashes only (csam)"] and csam["hash_banks"] == ["sandbox-csam"]
