@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.content.analysis import Fingerprint
+from pipeline.runtime.stage import SetupError
 from schemas import Category, HashMatch, HashSignal
 
 _HEX_LENGTH: dict[HashSignal, int] = {"sha256": 64, "md5": 32, "pdq": 64}
@@ -29,7 +30,7 @@ _HEADER = re.compile(r"^#\s*(bank|category)\s*:\s*(\S+)\s*$", re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]+$")
 
 
-class BankError(ValueError):
+class BankError(SetupError):
     """A hash bank file that cannot be read, with where."""
 
 

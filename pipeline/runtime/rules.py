@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipeline.runtime.stage import SetupError
+
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 
@@ -27,7 +29,7 @@ class RuleSet(BaseModel):
 _Rules = TypeVar("_Rules", bound=RuleSet)
 
 
-class RuleFileError(ValueError):
+class RuleFileError(SetupError):
     """A rule file that cannot be used, with where the problem is."""
 
     def __init__(self, path: Path, line: int | None, problem: str) -> None:

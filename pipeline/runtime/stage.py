@@ -40,6 +40,10 @@ class Outbound:
     event_id: str | None = None
 
 
+class SetupError(ValueError):
+    """A stage cannot start: a data file or setting is wrong; the message says where."""
+
+
 class PermanentError(Exception):
     """Retrying cannot help (bad bytes, schema mismatch, a bad value): dead-letter at once."""
 
