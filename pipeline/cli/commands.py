@@ -128,6 +128,7 @@ def topics_tail(
 def stage_run(name: str) -> None:
     """Run one worker of a stage; start another to split its partitions."""
     from pipeline.cli.stages import stage_spec, undeclared_topics
+    from pipeline.runtime.stage import SetupError
     from pipeline.runtime.topics import load_topics
     from pipeline.runtime.worker import build_stage_app, run_worker
 
@@ -141,7 +142,10 @@ def stage_run(name: str) -> None:
         raise fail(f"stage {name} uses topics that topics.yaml does not list: {', '.join(missing)}")
     configure_logging(settings.log_level, settings.log_format)
     partitions = load_topics(settings.topics_file)[spec.inputs[0]].partitions
-    stage_app_, _ = build_stage_app(spec, settings, current_bootstrap(settings), partitions)
+    try:
+        stage_app_, _ = build_stage_app(spec, settings, current_bootstrap(settings), partitions)
+    except SetupError as error:  # a malformed rule or bank file: named, and no worker
+        raise fail(f"stage {name} cannot start: {error}") from None
     run_worker(stage_app_, settings.log_level)
 
 
@@ -203,7 +207,7 @@ def bench_received(
 
     configure_logging("warning")
     result = uvloop.run(run_received_bench(get_settings(), reports, console))
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result))  # one line, the last on stdout: for scripts
 
 
 @bench_app.command("verify")
@@ -212,15 +216,15 @@ def bench_verify(
     latency: Annotated[float, typer.Option(help="Seconds added to every DNS/HTTP answer.")] = 0.1,
     concurrency: Annotated[int, typer.Option(help="Events in flight per worker.")] = 64,
 ) -> None:
-    """url-verify + content-check against the sandbox with latency: achieved rate versus
-    C / (lookups x latency)."""
+    """url-verify + content-check against the sandbox with latency: achieved rate versus the
+    slowest stage's bound C / (2 lookups x latency), and CPU per case of each process."""
     from pipeline.cli.bench.verify import run_verify_bench
 
     if latency <= 0 or concurrency < 1 or reports < 1:
         raise fail("--latency must be above 0 s, --concurrency and --reports at least 1")
     configure_logging("warning")
     result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result))  # one line, the last on stdout: for scripts
 
 
 @bench_app.command("categorize")
@@ -386,8 +390,9 @@ def up(
                 "Submit a report from another terminal:\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
                 "--category gambling\n"
-                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.content-checked\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.categorized\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline review list\n"
                 "Ctrl-C stops everything."
             )
             while not stopping and not stack.exited():
