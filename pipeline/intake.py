@@ -6,6 +6,7 @@ the gateway), which check before they send: the same code, so they can never dis
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import orjson
@@ -87,25 +88,27 @@ def _refused_whole(causation_id: str, reason: RejectionReason, message: str) -> 
 
 def intake_causation(raw: bytes, source: SourceRef) -> str:
     """The id of an intake input: its submission id when readable, else its coordinates."""
-    submission_id = None
+    document = None
     if len(raw) <= MAX_REPORT_BYTES:
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):
             document = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            document = None
-        if isinstance(document, dict):
-            candidate = document.get("submission_id")
-            if isinstance(candidate, str) and 0 < len(candidate) <= 128:
-                submission_id = candidate
+    return _causation(document, source)
+
+
+def _causation(document: object, source: SourceRef) -> str:
+    submission_id = None
+    if isinstance(document, dict):
+        candidate = document.get("submission_id")
+        if isinstance(candidate, str) and 0 < len(candidate) <= 128:
+            submission_id = candidate
     return causation_for_intake(submission_id, source.partition, source.offset)
 
 
 def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
     """Validate one intake message and derive its case; `source` is its first intake place."""
-    causation_id = intake_causation(raw, source)
     if len(raw) > MAX_REPORT_BYTES:
         return _refused_whole(
-            causation_id,
+            _causation(None, source),
             RejectionReason.payload_too_large,
             f"The report is {len(raw)} bytes; at most {MAX_REPORT_BYTES} are accepted.",
         )
@@ -113,14 +116,19 @@ def admit(raw: bytes, source: SourceRef) -> Admitted | Refused:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return _refused_whole(
-            causation_id, RejectionReason.invalid_utf8, f"The report is not valid UTF-8: {error}."
+            _causation(None, source),
+            RejectionReason.invalid_utf8,
+            f"The report is not valid UTF-8: {error}.",
         )
     try:
-        document = orjson.loads(raw)
+        document = orjson.loads(raw)  # once: the causation and the checks below read it
     except orjson.JSONDecodeError as error:
         return _refused_whole(
-            causation_id, RejectionReason.malformed_json, f"The report is not valid JSON: {error}."
+            _causation(None, source),
+            RejectionReason.malformed_json,
+            f"The report is not valid JSON: {error}.",
         )
+    causation_id = _causation(document, source)
     if not isinstance(document, dict):
         return _refused_whole(
             causation_id, RejectionReason.not_an_object, "The report must be a JSON object."

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
+import dns.name
 import dns.rdatatype
 import dns.resolver
 
@@ -58,7 +59,15 @@ class DnsResolver:
         if cached is not None:
             return cached
         started = time.perf_counter()
-        a, aaaa = await asyncio.gather(self._query(host, "A"), self._query(host, "AAAA"))
+        try:
+            # Parsed once, absolute: dnspython then neither parses it again per query nor
+            # builds the names to try from a relative one (a tenth of url-verify's CPU).
+            name = dns.name.from_text(host)
+        except dns.exception.DNSException:
+            name = None
+        a, aaaa = await asyncio.gather(
+            self._query(host, name, "A"), self._query(host, name, "AAAA")
+        )
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         addresses = a.addresses + aaaa.addresses
         cnames = a.cnames or aaaa.cnames
@@ -76,9 +85,10 @@ class DnsResolver:
             self._cache.put(host, result)
         return result
 
-    async def _query(self, host: str, rdtype: str) -> _Answer:
+    async def _query(self, host: str, name: dns.name.Name | None, rdtype: str) -> _Answer:
         try:
-            answer = await self._resolver.resolve(host, rdtype, search=False)
+            # A host dnspython cannot parse fails in `resolve` as it always did.
+            answer = await self._resolver.resolve(name or host, rdtype, search=False)
         except dns.resolver.NXDOMAIN:
             return _Answer(error="nxdomain")
         except dns.resolver.NoAnswer:

@@ -19,12 +19,16 @@ _HEX = frozenset(string.hexdigits)
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Characters a path or query may hold as they are (RFC 3986 pchar, plus "/" and "?").
 _KEPT = _UNRESERVED | frozenset("!$&'()*+,;=:@/?")
+# A component made only of those (no "%" at all) is already canonical: the common case.
+_ALL_KEPT = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*")
 
 
 def normalise_escapes(component: str) -> str:
     """Percent-encoding made canonical (RFC 3986 6.2.2): escapes of unreserved characters
     decoded (`%7E` → `~`), other escapes upper-cased (`%2f` → `%2F`), anything a URL may not
     hold raw (non-ASCII, `<`, `"`, a stray `%`…) encoded as UTF-8."""
+    if _ALL_KEPT.fullmatch(component):
+        return component
     out: list[str] = []
     i = 0
     while i < len(component):

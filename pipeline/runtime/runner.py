@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 _KEY_BYTES_KEPT = 1024
 
 
+@functools.cache  # one frozen model per stage, not one per event
 def producer_identity(stage: str) -> Producer:
     return Producer(service=f"hotline-{stage}", version=__version__)
 

@@ -1,15 +1,19 @@
-"""`hotline bench received`: the stage against a raw aiokafka relay, on one broker, in one run.
+"""`hotline bench received`: the stage against two relays, on one broker, in one run.
 
-The benchmark starts its own embedded broker in a temporary directory, so it never mixes its
-reports with real cases. Both contenders get the same reports on identically partitioned
-topics; throughput is reports over the span between their first and last output record
-(broker-side record times), so start-up and group joins are not counted for either.
+The raw aiokafka relay (consume, produce, commit) is the ceiling of any Kafka client in
+Python; the Faust relay (pipeline/cli/bench/relay.py) is an empty stage run by the stages' own
+worker machinery, so the stage's ratio to it is what the stage's own work costs. The benchmark
+starts its own embedded broker in a temporary directory, so it never mixes its reports with
+real cases. All three get the same reports on identically partitioned topics, one after the
+other; throughput is reports over the span between their first and last output record
+(broker-side record times), so start-up and group joins are not counted for any of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +22,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 
-from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_stage
+from pipeline.cli.bench.relay import FAUST_RELAY_OUT, RELAY_IN
+from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_worker
 from pipeline.cli.stages import stage_spec
+from pipeline.cli.workers import worker_command
 from pipeline.config import Settings
 from pipeline.runtime.profile import profile_for
 from pipeline.runtime.topics import INTAKE, REJECTED, load_topics
 
-RELAY_IN, RELAY_OUT = "bench.relay-in", "bench.relay-out"
-TARGET_RATIO = 0.40
+RELAY_OUT = "bench.relay-out"
+TARGET_RATIO = 0.40  # of the raw relay
+TARGET_RATIO_TO_FAUST_RELAY = 0.70
 _CATEGORIES = ["terrorism", "extremism", "hate", "drugs", "gambling", "financial_pyramid"]
 
 
@@ -93,7 +100,8 @@ async def _measure(settings: Settings, count: int, console: Console) -> dict[str
     partitions = load_topics(settings.topics_file)[INTAKE].partitions
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    await admin.create_topics([NewTopic(t, partitions, 1) for t in (RELAY_IN, RELAY_OUT)])
+    relay_topics = (RELAY_IN, RELAY_OUT, FAUST_RELAY_OUT)
+    await admin.create_topics([NewTopic(t, partitions, 1) for t in relay_topics])
     await admin.close()
 
     reports = sample_reports(count)
@@ -106,24 +114,42 @@ async def _measure(settings: Settings, count: int, console: Console) -> dict[str
     relay_s = await output_span(bootstrap, [RELAY_OUT], count, timeout=600)
     await relay
 
-    console.print("received stage worker running")
-    worker = start_stage(settings, "received")
-    try:
-        stage_s = await output_span(
-            bootstrap, [stage_spec("received").forward, REJECTED], count, timeout=600
-        )
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    console.print("Faust relay worker running (an empty stage)")
+    faust_s = await _worker_span(
+        settings,
+        [sys.executable, "-m", "pipeline.cli.bench.relay"],
+        [FAUST_RELAY_OUT],
+        count,
+    )
 
-    stage_rate, relay_rate = count / stage_s, count / relay_s
-    ratio = stage_rate / relay_rate
+    console.print("received stage worker running")
+    stage_s = await _worker_span(
+        settings, worker_command("received"), [stage_spec("received").forward, REJECTED], count
+    )
+
+    stage_rate, relay_rate, faust_rate = count / stage_s, count / relay_s, count / faust_s
+    ratio, ratio_to_faust = stage_rate / relay_rate, stage_rate / faust_rate
     return {
         "reports": count,
         "broker": settings.broker,
         "stage_reports_per_s": round(stage_rate),
         "raw_relay_reports_per_s": round(relay_rate),
+        "faust_relay_reports_per_s": round(faust_rate),
         "ratio": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": ratio >= TARGET_RATIO,
+        "ratio_to_faust_relay": round(ratio_to_faust, 3),
+        "target_ratio_to_faust_relay": TARGET_RATIO_TO_FAUST_RELAY,
+        "meets_target_to_faust_relay": ratio_to_faust >= TARGET_RATIO_TO_FAUST_RELAY,
     }
+
+
+async def _worker_span(
+    settings: Settings, command: list[str], outputs: list[str], count: int
+) -> float:
+    worker = start_worker(settings, command)
+    try:
+        return await output_span(settings.bootstrap or "", outputs, count, timeout=600)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)

@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,8 +30,15 @@ async def publish(
         await asyncio.gather(*pending)
 
 
-async def output_span(bootstrap: str, topics: list[str], expected: int, timeout: float) -> float:
-    """Seconds between the first and the last record of `topics` once `expected` are there."""
+async def output_span(
+    bootstrap: str,
+    topics: list[str],
+    expected: int,
+    timeout: float,
+    on_first: Callable[[], None] | None = None,
+) -> float:
+    """Seconds between the first and the last record of `topics` once `expected` are there;
+    `on_first` is called when the first records are read (to start a measurement there)."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
     )
@@ -42,7 +49,10 @@ async def output_span(bootstrap: str, topics: list[str], expected: int, timeout:
         while seen < expected:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {seen} of {expected} outputs within {timeout}s")
-            for batch in (await consumer.getmany(timeout_ms=500, max_records=10_000)).values():
+            batches = (await consumer.getmany(timeout_ms=500, max_records=10_000)).values()
+            if batches and first is None and on_first is not None:
+                on_first()
+            for batch in batches:
                 for record in batch:
                     first = record.timestamp if first is None else min(first, record.timestamp)
                     last = max(last, record.timestamp)
@@ -70,9 +80,14 @@ async def scratch_broker(settings: Settings, console: Console) -> AsyncIterator[
 
 
 def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[bytes]:
+    return start_worker(settings, worker_command(stage), **env)
+
+
+def start_worker(settings: Settings, command: list[str], **env: str) -> subprocess.Popen[bytes]:
+    """A worker process on the scratch broker, logging warnings only (to nowhere)."""
     assert settings.bootstrap is not None
     return subprocess.Popen(
-        worker_command(stage),
+        command,
         env={
             **os.environ,
             "HOTLINE_BOOTSTRAP": settings.bootstrap,
@@ -84,3 +99,10 @@ def start_stage(settings: Settings, stage: str, **env: str) -> subprocess.Popen[
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    # The command name (field 2) may hold spaces: count the fields after its closing ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
