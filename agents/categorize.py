@@ -14,6 +14,7 @@ survives restarts, and the first decision on it wins.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -28,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.content.normalise import fold, plain
 from pipeline.content.terms import Term, TermIndex, parse_term
+from pipeline.content.text_model import TextModel
 from pipeline.runtime.envelopes import envelope_output, next_envelope, read_envelope
 from pipeline.runtime.ids import event_id_for
 from pipeline.runtime.reasons import ReasonCode
@@ -55,6 +57,7 @@ from schemas import (
 )
 
 STAGE: StageName = "categorize"
+DEVELOPMENT_FILE = "development.jsonl"  # the learned scorer's labelled texts
 NOT_ILLEGAL = "not_illegal"
 CONTENT_CHECKED = "hotline.content-checked"
 REVIEW_DECISIONS = "hotline.review-decisions"
@@ -91,6 +94,9 @@ class Rule(BaseModel):
     # Several distinct signs of one rule count more, up to `cap` times its weight: a weak rule
     # (words a shop or a bank also uses) gets a low cap, so it never decides alone.
     cap: float = Field(default=2.5, ge=1, le=5)
+    # A weak rule (words a shop, a bank or a school also uses) counts fully only beside a
+    # strong rule of the category; alone, its category stays below `weak_alone` raw weight.
+    weak: bool = False
     terms: list[str] = Field(default_factory=list)
     # Over the text (lower case, spaces collapsed), counted only once a term or a URL pattern
     # of the category matched: an amount or a rate alone is no sign.
@@ -135,6 +141,7 @@ class Thresholds(RuleSet):
     reported_within: float = Field(ge=0, lt=1)  # the reporter's category stands this close
     scale: float = Field(gt=0)  # raw rule weight at which a score reaches 63 %
     min_words: int = Field(ge=1)  # fewer readable words: nothing to judge by
+    weak_alone: float = Field(ge=0)  # the most raw weight weak rules give a category alone
     always_review: list[Category]
     languages: list[str]
     language_aliases: dict[str, str] = Field(default_factory=dict)
@@ -151,9 +158,22 @@ class RuleBook:
     terms: TermIndex  # rules' and exclusions' terms, by rule id
     regexes: dict[str, list[re.Pattern[str]]]
     urls: dict[str, list[re.Pattern[str]]]
+    model: TextModel | None  # None without a development set
 
     @classmethod
     def load(cls, directory: Path) -> RuleBook:
+        """The rule book of `directory`, compiled once per process for the same files."""
+        files = tuple(
+            sorted(
+                (p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                for p in directory.glob("*")
+                if p.is_file()
+            )
+        )
+        return _compiled(directory, files)
+
+    @classmethod
+    def compile(cls, directory: Path) -> RuleBook:
         thresholds = load_rules(directory / "ruleset.yaml", Thresholds)
         categories: dict[Category, CategoryRules] = {}
         digest = hashlib.sha256((directory / "ruleset.yaml").read_bytes())
@@ -183,8 +203,48 @@ class RuleBook:
         for exclusion in thresholds.exclusions:
             rule_id = f"exclusion.{exclusion.id}"
             terms += [_term(directory / "ruleset.yaml", rule_id, t) for t in exclusion.terms]
+        model = None
+        development = directory / DEVELOPMENT_FILE
+        if development.exists():
+            examples = read_development(development)
+            model = TextModel.train(
+                [fold(t) for t, _ in examples], [label for _, label in examples]
+            )
+            digest.update(development.read_bytes())
         version = f"{thresholds.version}+{digest.hexdigest()[:8]}"
-        return cls(version, thresholds, categories, TermIndex(terms), regexes, urls)
+        return cls(version, thresholds, categories, TermIndex(terms), regexes, urls, model)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(directory: Path, files: tuple[tuple[str, int, int], ...]) -> RuleBook:
+    """`files` (names, times, sizes) is the key: a changed file compiles anew."""
+    return RuleBook.compile(directory)
+
+
+@functools.lru_cache(maxsize=4)
+def _trained(path: Path, content: bytes) -> TextModel:
+    """The learned scorer of these labelled texts, trained once per process (the content is
+    the key: the same file trains the same model)."""
+    examples = read_development(path)
+    return TextModel.train([fold(t) for t, _ in examples], [label for _, label in examples])
+
+
+def read_development(path: Path) -> list[tuple[str, str]]:
+    """(text, label) lines of the learned scorer's labelled texts; a bad line names itself."""
+    labels = {str(c) for c in Category} | {NOT_ILLEGAL}
+    examples = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            document = orjson.loads(line)
+            text, label = document["text"], document["label"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise RuleFileError(path, number, "not a JSON object with text and label") from None
+        if not isinstance(text, str) or label not in labels:
+            raise RuleFileError(path, number, f"unknown label {label!r}")
+        examples.append((text, label))
+    return examples
 
 
 def _term(path: Path, rule_id: str, text: str) -> Term:
@@ -215,28 +275,33 @@ class Evidence:
         return cls(text, content.url or url, content.language, matched)
 
 
-def score(book: RuleBook, evidence: Evidence) -> tuple[dict[Category, float], list[RuleHit]]:
-    """Per-category scores of the rules (0 to 1, exclusions applied) and the rules that fired."""
-    lowered = plain(evidence.text)
-    found = book.terms.find(fold(evidence.text, lowered))
+def score(
+    book: RuleBook, evidence: Evidence, lowered: str, folded: str
+) -> tuple[dict[Category, float], list[RuleHit]]:
+    """Per-category scores of the rules (0 to 1, exclusions applied) and the rules that fired;
+    `lowered` and `folded` are the evidence's text as `plain` and `fold` make it."""
+    found = book.terms.find(folded)
     url = evidence.url.lower()
     found_in_url = book.terms.find(fold(re.sub(r"[^a-z0-9]+", " ", url)))
     hits: list[RuleHit] = []
     scores: dict[Category, float] = {}
     multipliers = _exclusion_multipliers(book, found, hits)
     for category, rules in book.categories.items():
-        raw = 0.0
+        raw = weak = 0.0
         for rule in rules.rules:
             rule_id = f"{category}.{rule.id}"
             matched = found.get(rule_id, []) + found_in_url.get(rule_id, [])
             matched += [p.pattern for p in book.urls[rule_id] if p.search(url)]
-            if raw or matched:  # amounts and rates count only beside a word of the category
+            if raw or weak or matched:  # amounts and rates count only beside a category word
                 matched += [m.group() for p in book.regexes[rule_id] for m in p.finditer(lowered)]
             if not matched:
                 continue
             # More distinct signs of one rule count, with diminishing returns.
             weight = rule.weight * min(1 + 0.5 * (len(set(matched)) - 1), rule.cap)
-            raw += weight
+            if rule.weak:
+                weak += weight
+            else:
+                raw += weight
             hits.append(
                 RuleHit(
                     rule=rule_id,
@@ -245,15 +310,36 @@ def score(book: RuleBook, evidence: Evidence) -> tuple[dict[Category, float], li
                     matched=sorted(set(matched))[:5],
                 )
             )
+        raw += weak if raw else min(weak, book.thresholds.weak_alone)
         factor = math.prod(multipliers.get(e, 1.0) for e in rules.exclusions)
         scores[category] = (1 - math.exp(-raw / book.thresholds.scale)) * factor
     return scores, hits
 
 
-def likelihoods(scores: dict[Category, float]) -> dict[str, float]:
-    """Each category as likely as its score; the text benign as far as no rule found signs."""
-    likely = {str(category): found for category, found in scores.items()}
-    likely[NOT_ILLEGAL] = math.prod(1 - found for found in scores.values())
+def likelihoods(
+    book: RuleBook, folded: str, scores: dict[Category, float], hits: list[RuleHit]
+) -> dict[str, float]:
+    """How likely each category and "not illegal" is: a category as likely as the rules or the
+    learned scorer find it; the text benign as far as the scorer thinks so and no rule found
+    signs. The scorer's leanings are recorded as `model.<category>` hits, with their n-grams."""
+    learned = book.model.predict(folded) if book.model is not None else None
+    probability = learned.probabilities if learned is not None else {NOT_ILLEGAL: 1.0}
+    likely = {}
+    for category, found in scores.items():
+        lean = probability.get(str(category), 0.0)
+        likely[str(category)] = 1 - (1 - found) * (1 - lean)
+        if learned is not None and lean >= 0.1:
+            hits.append(
+                RuleHit(
+                    rule=f"model.{category}",
+                    category=category,
+                    weight=round(lean, 3),
+                    matched=learned.drivers.get(str(category), []),
+                )
+            )
+    likely[NOT_ILLEGAL] = probability.get(NOT_ILLEGAL, 0.0) * math.prod(
+        1 - found for found in scores.values()
+    )
     return likely
 
 
@@ -309,8 +395,10 @@ def decide(
             suggested=category,
             evidence=["hash_bank"],
         )
-    scores, hits = score(book, evidence)
-    likely = likelihoods(scores)
+    lowered = plain(evidence.text)
+    folded = fold(evidence.text, lowered)
+    scores, hits = score(book, evidence, lowered, folded)
+    likely = likelihoods(book, folded, scores, hits)
     ranked = sorted(likely.items(), key=lambda item: item[1], reverse=True)
     label, confidence = ranked[0]
     best_category = next(Category(name) for name, _ in ranked if name != NOT_ILLEGAL)

@@ -33,7 +33,7 @@ _PUNCTUATION = "".join(
     if unicodedata.category(chr(c))[0] in "PSZC" and chr(c) not in _LETTERS
 )
 _TABLE = str.maketrans({**_LETTERS, **dict.fromkeys(_PUNCTUATION, " ")})
-_SPREAD = re.compile(r"(?<= )(?:\w ){2,}\w(?= )")
+_SPREAD = re.compile(r"(?: \w){3,}(?= )")  # three or more one-letter words in a row
 _REPEATED = re.compile(r"(\w)\1{2,}")
 
 
@@ -49,5 +49,5 @@ def fold(text: str, plain_text: str | None = None) -> str:
     if _REPEATED.search(folded):
         folded = _REPEATED.sub(r"\1", folded)
     if _SPREAD.search(folded):
-        folded = _SPREAD.sub(lambda spread: spread.group().replace(" ", ""), folded)
+        folded = _SPREAD.sub(lambda spread: " " + spread.group().replace(" ", ""), folded)
     return folded

@@ -45,18 +45,30 @@ def render(
 ) -> Rendering:
     """Render `document` matching resources against the `banks` directory; with `served_from`,
     the document's body is fetched from that URL first."""
+    [rendering] = render_all(settings, [(document, served_from)], banks)
+    return rendering
 
-    async def go() -> Rendering:
+
+def render_all(
+    settings: Settings, pages: list[tuple[Document, str | None]], banks: Path | None = None
+) -> list[Rendering]:
+    """`render` of several pages at once, by one browser."""
+
+    async def go() -> list[Rendering]:
         fetcher = LinkChecker(settings, DnsResolver(settings))
         banks_loaded = HashBanks.load([] if banks is None else [banks])
         renderer = PageRenderer(settings, fetcher, banks_loaded, MAX_BYTES)
-        try:
+
+        async def one(document: Document, served_from: str | None) -> Rendering:
             page = document
             if served_from is not None:
                 fetched = await fetcher.fetch(served_from, MAX_BYTES, bool)
                 assert fetched.status == 200, fetched
                 page = replace(document, body=fetched.body)
             return await renderer.render(page)
+
+        try:
+            return list(await asyncio.gather(*(one(d, url) for d, url in pages)))
         finally:
             await renderer.close()
             await fetcher.close()
@@ -114,30 +126,31 @@ def test_the_canary_counts_udp_datagrams_and_tcp_connections(sandbox: Sandbox) -
 
 
 @needs_chromium
-@pytest.mark.parametrize(
-    ("path", "scheme"),
-    [("/hostile/webrtc", "https"), ("/hostile/sockets", "http"), ("/hostile/sockets", "https")],
-)
-def test_a_page_reaches_nothing_around_the_fetcher(
-    sandbox: Sandbox, tmp_path: Path, path: str, scheme: str
-) -> None:
+def test_a_page_reaches_nothing_around_the_fetcher(sandbox: Sandbox, tmp_path: Path) -> None:
     # WebRTC (STUN/TURN), WebSockets, WebTransport and preconnects open sockets of their own,
     # which request interception never sees: each is aimed at the canary while an image whose
     # name DNS never answers keeps the page open (3 s), time enough for ICE to gather. Served
-    # as https the page is a secure context, where WebTransport exists.
-    served = sandbox.url("sample-site.com", path)
-    document = Document(f"{scheme}:{served.partition(':')[2]}", b"", "text/html")
+    # as https the page is a secure context, where WebTransport exists. The three pages render
+    # at once, in one browser.
+    pages = []
+    for path, scheme in (
+        ("/hostile/webrtc", "https"),
+        ("/hostile/sockets", "http"),
+        ("/hostile/sockets", "https"),
+    ):
+        served = sandbox.url("sample-site.com", path)
+        pages.append((Document(f"{scheme}:{served.partition(':')[2]}", b"", "text/html"), served))
     sandbox.reset()
     started = time.monotonic()
-    rendering = render(settings_for(sandbox, tmp_path), document, served_from=served)
-    assert rendering.png is not None, rendering.note
+    renderings = render_all(settings_for(sandbox, tmp_path, screenshot_concurrency=3), pages)
+    assert all(r.png is not None for r in renderings), [r.note for r in renderings]
     assert time.monotonic() - started >= 2
     counts = {
         "udp": sandbox.canary.udp_datagrams,
         "tcp": sandbox.canary.tcp_connections,
         "http": sandbox.canary.hits,
     }
-    assert counts == {"udp": 0, "tcp": 0, "http": 0}, rendering.text
+    assert counts == {"udp": 0, "tcp": 0, "http": 0}, [r.text for r in renderings]
 
 
 @needs_chromium
