@@ -206,11 +206,9 @@ class RuleBook:
         model = None
         development = directory / DEVELOPMENT_FILE
         if development.exists():
-            examples = read_development(development)
-            model = TextModel.train(
-                [fold(t) for t, _ in examples], [label for _, label in examples]
-            )
-            digest.update(development.read_bytes())
+            content = development.read_bytes()
+            model = _trained(development, content)
+            digest.update(content)
         version = f"{thresholds.version}+{digest.hexdigest()[:8]}"
         return cls(version, thresholds, categories, TermIndex(terms), regexes, urls, model)
 
@@ -225,12 +223,20 @@ def _compiled(directory: Path, files: tuple[tuple[str, int, int], ...]) -> RuleB
 def _trained(path: Path, content: bytes) -> TextModel:
     """The learned scorer of these labelled texts, trained once per process (the content is
     the key: the same file trains the same model)."""
-    examples = read_development(path)
-    return TextModel.train([fold(t) for t, _ in examples], [label for _, label in examples])
+    examples = read_labelled(path)
+    return TextModel.train([fold(e.text) for e in examples], [e.label for e in examples])
 
 
-def read_development(path: Path) -> list[tuple[str, str]]:
-    """(text, label) lines of the learned scorer's labelled texts; a bad line names itself."""
+@dataclass(frozen=True)
+class LabelledText:
+    text: str
+    language: str | None
+    label: str  # a category, or "not_illegal"
+
+
+def read_labelled(path: Path) -> list[LabelledText]:
+    """JSON lines of `text`, `language`, `label` (the scorer's development set, an evaluation
+    set); a bad line is named with its file and line."""
     labels = {str(c) for c in Category} | {NOT_ILLEGAL}
     examples = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -243,7 +249,7 @@ def read_development(path: Path) -> list[tuple[str, str]]:
             raise RuleFileError(path, number, "not a JSON object with text and label") from None
         if not isinstance(text, str) or label not in labels:
             raise RuleFileError(path, number, f"unknown label {label!r}")
-        examples.append((text, label))
+        examples.append(LabelledText(text, document.get("language"), label))
     return examples
 
 

@@ -324,8 +324,8 @@ def eval_categorize(
     ] = 0.0,
 ) -> None:
     """Precision, recall and review share of the categorize rules on a labelled set."""
-    from agents.categorize import CategorizeOptions, RuleBook
-    from pipeline.cli.evaluate import evaluate, read_labelled, report_table
+    from agents.categorize import CategorizeOptions, RuleBook, read_labelled
+    from pipeline.cli.evaluate import evaluate, report_table
     from pipeline.runtime.rules import RuleFileError
 
     if not data.is_file():

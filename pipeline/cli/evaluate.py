@@ -11,39 +11,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import orjson
 from rich.table import Table
 
-from agents.categorize import Evidence, RuleBook, decide
+from agents.categorize import Evidence, LabelledText, RuleBook, decide
 from schemas import Category, Verdict
 
 NOT_ILLEGAL = "not_illegal"
 REVIEW = "review"
-
-
-@dataclass(frozen=True)
-class Labelled:
-    text: str
-    language: str | None
-    label: str
-
-
-def read_labelled(path: Path) -> list[Labelled]:
-    lines = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            document = orjson.loads(line)
-            lines.append(Labelled(document["text"], document.get("language"), document["label"]))
-        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
-            raise ValueError(f"{path}:{number}: not a labelled text ({error})") from None
-    return lines
 
 
 def outcome(verdict: Verdict, category: Category | None) -> str:
@@ -55,7 +32,7 @@ def outcome(verdict: Verdict, category: Category | None) -> str:
 
 
 def evaluate(
-    book: RuleBook, lines: list[Labelled], misreport: float = 0.0, seed: int = 7
+    book: RuleBook, lines: list[LabelledText], misreport: float = 0.0, seed: int = 7
 ) -> dict[str, Any]:
     draw = random.Random(seed)
     categories = sorted(str(c) for c in book.categories)

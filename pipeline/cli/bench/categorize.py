@@ -15,8 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from agents.categorize import CategorizeOptions, Evidence, RuleBook, decide
-from pipeline.cli.evaluate import read_labelled
+from agents.categorize import CategorizeOptions, Evidence, RuleBook, decide, read_labelled
 
 TEXT_BYTES = 10 * 1024
 TARGET_PER_S = 2_000

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agents.categorize import RuleBook
+from agents.categorize import RuleBook, read_labelled
 from pipeline.cli.bench.categorize import run_categorize_bench
-from pipeline.cli.evaluate import evaluate, read_labelled, summarise
+from pipeline.cli.evaluate import evaluate, summarise
 from pipeline.runtime.rules import RULES_DIR
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "categorize.jsonl"
