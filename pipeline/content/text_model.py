@@ -30,7 +30,7 @@ def stems(folded: str) -> list[str]:
 @dataclass(frozen=True)
 class Prediction:
     probabilities: dict[str, float]  # label → probability, summing to 1
-    drivers: dict[str, list[str]]  # label → the stems that favoured it most
+    drivers: dict[str, list[str]]  # label → the stems that favoured it most (likely labels)
 
 
 class TextModel:
@@ -62,7 +62,9 @@ class TextModel:
             model.intercept_,
         )
 
-    def predict(self, folded: str, drivers: int = 5) -> Prediction:
+    def predict(self, folded: str, drivers: int = 5, explain_at: float = 0.1) -> Prediction:
+        """Probabilities of every label; the stems that drove it for each label at least
+        `explain_at` likely (the others are not named in a verdict)."""
         # The vectorizer's own weighting, by hand: (1 + log tf) x idf, L2-normalised.
         counts = Counter(stems(folded))
         found = [(self._vocabulary[s], s, n) for s, n in counts.items() if s in self._vocabulary]
@@ -77,6 +79,8 @@ class TextModel:
         probabilities = exp / exp.sum()
         top: dict[str, list[str]] = {}
         for row, label in enumerate(self.labels):
+            if probabilities[row] < explain_at:
+                continue
             order = np.argsort(-contributions[row])[:drivers]
             top[label] = [found[i][1] for i in order if contributions[row, i] > 0]
         return Prediction(
