@@ -309,7 +309,7 @@ def score(
             else:
                 raw += weight
             hits.append(
-                RuleHit(
+                RuleHit.model_construct(  # our own values: no validation in the hot path
                     rule=rule_id,
                     category=category,
                     weight=round(weight, 3),
@@ -336,7 +336,7 @@ def likelihoods(
         likely[str(category)] = 1 - (1 - found) * (1 - lean)
         if learned is not None and lean >= 0.1:
             hits.append(
-                RuleHit(
+                RuleHit.model_construct(
                     rule=f"model.{category}",
                     category=category,
                     weight=round(lean, 3),
@@ -359,7 +359,7 @@ def _exclusion_multipliers(
             factor = max(exclusion.factor ** len(matched), exclusion.floor)
             multipliers[exclusion.id] = factor
             hits.append(
-                RuleHit(
+                RuleHit.model_construct(
                     rule=f"exclusion.{exclusion.id}",
                     category=None,
                     weight=round(factor - 1, 3),
