@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -451,7 +451,8 @@ def decide(
 class ReviewEntry(BaseModel):
     """What the stage's table keeps per case: whether it waits for a person, and who decided."""
 
-    state: str  # "auto": decided by the rules; "waiting": in review; "decided": by a person
+    # auto: decided by the rules; waiting: in review; decided: by a person
+    state: Literal["auto", "waiting", "decided"]
     waiting: str | None = None  # the review event, to move the case on from
     decision_id: str | None = None
     reviewer: str | None = None
