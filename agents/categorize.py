@@ -27,6 +27,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.content import text_model
 from pipeline.content.normalise import fold, plain
 from pipeline.content.terms import Term, TermIndex, parse_term
 from pipeline.content.text_model import TextModel
@@ -208,7 +209,7 @@ class RuleBook:
         if development.exists():
             content = development.read_bytes()
             model = _trained(development, content)
-            digest.update(content)
+            digest.update(content + text_model.SETTINGS.encode())
         version = f"{thresholds.version}+{digest.hexdigest()[:8]}"
         return cls(version, thresholds, categories, TermIndex(terms), regexes, urls, model)
 
