@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "categorize.jsonl"
 # Measured on tests/data/categorize.jsonl when these rules were written (README, "categorize"):
 # a change of rules that makes either worse fails here. The targets (0.90 and 0.25)
 # are not met yet; raise these as the rules improve.
-PRECISION_FLOOR = 0.75
+PRECISION_FLOOR = 0.85
 REVIEW_CEILING = 0.25
 
 
