@@ -236,7 +236,7 @@ def bench_categorize(
 
     if texts < 1:
         raise fail("--texts must be at least 1")
-    print(json.dumps(run_categorize_bench(texts, console), indent=2))
+    print(json.dumps(run_categorize_bench(texts, console)))  # one line, the last on stdout
 
 
 # ---------------------------------------------------------------- review
