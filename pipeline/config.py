@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     # multicast or reserved is never fetched.
     fetch_allow_networks: str = ""
 
+    # Who holds a network or a domain (the jurisdiction stage). RDAP for networks goes to the
+    # RIR's server that Team Cymru's answer names, for domains to `rdap_url`; a set `rdap_url`
+    # takes network lookups too (the sandbox's server in tests and the demo).
+    rdap_url: str = ""
+    rdap_domain_url: str = "https://rdap.org"  # redirects to each registry's own RDAP server
+    kz_whois_server: str = "whois.nic.kz:43"  # .kz and .қаз publish whois, no RDAP
+    rdap_timeout: float = 5.0  # seconds for one RDAP or whois answer
+
     # Content analysis (pipeline/content/). The content-check stage declares its own options.
     evidence_dir: Path | None = None  # content-addressed store; None: <data_dir>/evidence
     screenshots: bool = True  # render pages in headless Chromium when it is installed

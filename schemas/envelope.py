@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from schemas.jurisdiction import JurisdictionFacts
 from schemas.report import Category, Channel
 
 StageName = Literal[
@@ -201,6 +202,7 @@ class CaseSnapshot(BaseModel):
     url: UrlFacts | None = None
     content: ContentFacts | None = None
     category: CategoryDecision | None = None
+    jurisdiction: JurisdictionFacts | None = None
 
 
 class Envelope(BaseModel):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas.directory import Cdns, DomesticDirectory, PartnerHotlines, Platforms
 from schemas.envelope import Envelope
 from schemas.records import DeadLetter, Rejection, ReviewDecision
 from schemas.report import Report
@@ -17,6 +18,11 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "rejection.json": Rejection,
     "dead-letter.json": DeadLetter,
     "review-decision.json": ReviewDecision,
+    # The directories operators edit (rules/directories/, rules/jurisdiction/).
+    "partner-hotlines.json": PartnerHotlines,
+    "domestic-directory.json": DomesticDirectory,
+    "cdns.json": Cdns,
+    "platforms.json": Platforms,
 }
 SCHEMA_DIR = Path(__file__).resolve().parent
 

@@ -15,6 +15,7 @@ STAGE_MODULES = {
     "url-verify": "agents.url_verify",
     "content-check": "agents.content_check",
     "categorize": "agents.categorize",
+    "jurisdiction": "agents.jurisdiction",
 }
 
 

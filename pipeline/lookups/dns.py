@@ -1,7 +1,8 @@
 """Resolving a reported host with dnspython: A and AAAA at once, the CNAME chain recorded.
 
-Failures are results, not exceptions: "nxdomain" and "no_address" are final, "timeout" and
-"servfail" are transient (the caller retries them). Final results are cached for the TTL.
+Failures are results, not exceptions: "nxdomain", "no_address" and "cname_chain" (a CNAME loop
+or a chain longer than dnspython follows, 16 names) are final, "timeout" and "servfail" are
+transient (the caller retries them). Final results are cached for the TTL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
+import dns.message
 import dns.name
 import dns.rdatatype
 import dns.resolver
@@ -27,7 +29,7 @@ class Resolution:
     host: str
     addresses: tuple[str, ...]
     cname_chain: tuple[str, ...]
-    error: str | None  # nxdomain | no_address | timeout | servfail
+    error: str | None  # nxdomain | no_address | cname_chain | timeout | servfail
     elapsed_ms: float
 
     @property
@@ -76,6 +78,8 @@ class DnsResolver:
             error = None
         elif "nxdomain" in errors:
             error = "nxdomain"
+        elif "cname_chain" in errors:
+            error = "cname_chain"
         elif errors & TRANSIENT_DNS_ERRORS:
             error = "timeout" if "timeout" in errors else "servfail"
         else:
@@ -97,9 +101,27 @@ class DnsResolver:
             return _Answer(error="timeout")
         except (dns.resolver.NoNameservers, dns.resolver.YXDOMAIN):
             return _Answer(error="servfail")
+        except dns.message.ChainTooLong:
+            return _Answer(error="cname_chain")
         cnames = tuple(
             str(rrset[0].target).rstrip(".")
             for rrset in answer.response.answer
             if rrset.rdtype == dns.rdatatype.CNAME
         )
         return _Answer(tuple(rdata.to_text() for rdata in answer), cnames)
+
+    async def records(self, name: str, rdtype: str) -> tuple[tuple[str, ...], str | None]:
+        """The `rdtype` records at `name` as text (NS, MX exchange, TXT strings), or an error;
+        a name without such records has none, which is no error."""
+        answer = await self._query(name, None, rdtype)
+        if answer.error is not None:
+            return (), answer.error
+        return tuple(_text(rdtype, item) for item in answer.addresses), None
+
+
+def _text(rdtype: str, text: str) -> str:
+    if rdtype == "MX":  # "10 mx.example." -> the exchange
+        text = text.split()[-1]
+    if rdtype == "TXT":
+        return text.strip('"')
+    return text.rstrip(".").lower()

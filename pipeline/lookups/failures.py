@@ -10,6 +10,10 @@ from pipeline.runtime.reasons import ReasonCode
 class LinkFailure(ReasonCode):
     does_not_resolve = "does_not_resolve", "The link's domain does not exist."
     no_address = "no_address", "The link's domain has no address to connect to."
+    cname_chain = (
+        "cname_chain",
+        "The link's domain is an alias (CNAME) chain that loops or goes on past 16 names.",
+    )
     forbidden_address = (
         "forbidden_address",
         "The link points to a private or local network address.",
@@ -25,6 +29,7 @@ class LinkFailure(ReasonCode):
 _PROBLEMS = {
     "dns_nxdomain": LinkFailure.does_not_resolve,
     "dns_no_address": LinkFailure.no_address,
+    "dns_cname_chain": LinkFailure.cname_chain,
     "forbidden_address": LinkFailure.forbidden_address,
     "scheme_not_allowed": LinkFailure.scheme_not_allowed,
     "too_many_redirects": LinkFailure.too_many_redirects,

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings
 from pipeline.config import Settings
 from pipeline.runtime.ids import partition_for_key
 from pipeline.runtime.runner import StageProcessor
+from pipeline.runtime.shared import MemorySharedTable
 from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec
 from schemas import SourceRef
 
@@ -44,11 +45,15 @@ class MemoryContext(StageContext):
         super().__init__(settings, options)
         self.spec = spec
         self.tables: dict[str, MemoryTable] = {}
+        self.shared_tables: dict[str, MemorySharedTable] = {}
 
     def table(self, name: str, partitions: int) -> MemoryTable:
         # The changelog topic is named as Faust names it, so tests can tell its records apart.
         changelog = f"hotline-{self.spec.name}-{name}-changelog"
         return self.tables.setdefault(name, MemoryTable(changelog))
+
+    def shared(self, topic: str) -> MemorySharedTable:
+        return self.shared_tables.setdefault(topic, MemorySharedTable())
 
 
 @dataclass

@@ -26,7 +26,7 @@ class RuleSet(BaseModel):
     version: str
 
 
-_Rules = TypeVar("_Rules", bound=RuleSet)
+_Rules = TypeVar("_Rules", bound=BaseModel)
 
 
 class RuleFileError(SetupError):

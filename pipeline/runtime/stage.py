@@ -62,6 +62,22 @@ class StageTable(Protocol):
         ...
 
 
+class SharedTable(Protocol):
+    """Entries every worker of a stage sees, whichever partitions it holds (a compacted topic
+    each worker reads whole): for answers worth sharing, such as lookup results. An entry is a
+    JSON value; a worker that misses one only works more."""
+
+    async def loaded(self) -> None:
+        """Returns once the entries already on the broker have been read."""
+        ...
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None:
+        """Keep the entry here and publish it to the other workers in the background."""
+        ...
+
+
 _Options = TypeVar("_Options", bound=BaseSettings)
 
 
@@ -81,6 +97,10 @@ class StageContext:
 
     def table(self, name: str, partitions: int) -> StageTable:
         raise NotImplementedError  # each runtime keeps tables its own way
+
+    def shared(self, topic: str) -> SharedTable:
+        """A table on `topic` shared by all of the stage's workers (declare it in `outputs`)."""
+        raise NotImplementedError
 
     def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:
         """Run `close` when the worker stops (network clients, the browser)."""

@@ -30,6 +30,7 @@ from pipeline.runtime.commits import commit_offsets
 from pipeline.runtime.offsets import OffsetTracker, Partition
 from pipeline.runtime.profile import profile_for
 from pipeline.runtime.runner import StageProcessor
+from pipeline.runtime.shared import KafkaSharedTable
 from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec
 from schemas import SourceRef
 
@@ -86,12 +87,18 @@ class FaustTable:
 
 
 class FaustContext(StageContext):
-    def __init__(self, app: faust.App, settings: Settings) -> None:
+    def __init__(self, app: faust.App, settings: Settings, bootstrap: str) -> None:
         super().__init__(settings)
         self.app = app
+        self.bootstrap = bootstrap
 
     def table(self, name: str, partitions: int) -> FaustTable:
         return FaustTable(self.app.Table(name, default=None, partitions=partitions))
+
+    def shared(self, topic: str) -> KafkaSharedTable:
+        table = KafkaSharedTable(topic, self.bootstrap, self.settings)
+        self.on_shutdown(table.stop)
+        return table
 
 
 def faust_app(app_id: str, settings: Settings, bootstrap: str, partitions: int) -> faust.App:
@@ -117,7 +124,7 @@ def build_stage_app(
     spec: StageSpec, settings: Settings, bootstrap: str, partitions: int
 ) -> tuple[faust.App, StageProcessor]:
     app = faust_app(f"hotline-{spec.name}", settings, bootstrap, partitions)
-    context = FaustContext(app, settings)
+    context = FaustContext(app, settings, bootstrap)
     processor = StageProcessor(spec, spec.build(context), settings)
 
     async def commit(points: dict[Partition, int]) -> dict[Partition, int]:

@@ -7,7 +7,16 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from pipeline.runtime.ids import event_id_for
-from schemas import CaseReport, CaseSnapshot, Category, Envelope, Outcome, Producer
+from schemas import (
+    CaseReport,
+    CaseSnapshot,
+    Category,
+    CategoryDecision,
+    Envelope,
+    Outcome,
+    Producer,
+    Verdict,
+)
 
 
 def received_envelope(
@@ -40,6 +49,30 @@ def received_envelope(
                 report_number=1,
             )
         ),
+    )
+
+
+def categorized_envelope(
+    url: str, host: str, case_id: str, category: Category = Category.gambling
+) -> Envelope:
+    """A case as the categorize stage hands it on, its reported category confirmed."""
+    received = received_envelope(url, host, case_id, category)
+    decision = CategoryDecision(
+        decided_at=received.occurred_at,
+        verdict=Verdict.confirmed,
+        reported=category,
+        category=category,
+        confidence=0.9,
+        ruleset_version="bench",
+        why="Confirmed for the benchmark.",
+    )
+    return received.model_copy(
+        update={
+            "stage": "categorize",
+            "event_id": event_id_for(case_id, "categorize", received.event_id),
+            "causation_id": received.event_id,
+            "case": received.case.model_copy(update={"category": decision}),
+        }
     )
 
 

@@ -29,6 +29,9 @@ _TTL = 300
 _SERIAL = 2025010101
 _ORIGIN_SUFFIX = ".origin.asn.cymru.com"
 _ASN_SUFFIX = ".asn.cymru.com"
+# CNAMEs the server follows within one answer, as a recursive resolver bounds its own work; a
+# loop ends there too, answered with the chain so far: the client must cut it off itself.
+_MAX_CHAIN = 64
 _PORT_ATTEMPTS = 20
 # How often the server threads check for stop(): the delay stop() waits at most.
 _POLL_INTERVAL = 0.05
@@ -68,7 +71,7 @@ def _alias(records: Records, name: str, target: str) -> None:
     records[name].append(RR(name, QTYPE.CNAME, rdata=CNAME(target), ttl=_TTL))
 
 
-def build_records() -> Records:
+def build_records(hosts: tuple[zones.Host, ...] = zones.HOSTS) -> Records:
     """Every static record of the sandbox, from the `zones` tables."""
     records: Records = defaultdict(list)
     for provider in zones.PROVIDERS:
@@ -76,9 +79,16 @@ def build_records() -> Records:
         # Server addresses at .2, .3, .4 of the provider's own network.
         for index, name in enumerate((*_ns_names(provider), _mail_host(provider)), start=2):
             _address(records, name, str(provider.network[index]))
-    for host in zones.HOSTS:
+    for host in hosts:
+        if zones.is_address(host.name):
+            continue  # reached by its address: no name
         _apex(records, host.name, host.provider)
-        _address(records, host.name, host.address)
+        if host.fronted_by:
+            # The name is an alias into the CDN's zone, where the address is.
+            _alias(records, host.name, host.fronted_by[0])
+            _address(records, host.fronted_by[0], host.address)
+        else:
+            _address(records, host.name, host.address)
         _alias(records, f"www.{host.name}", host.name)
     for trap in zones.DNS_NAMES:
         for address in (*trap.a, *trap.aaaa):
@@ -120,6 +130,7 @@ class ZoneResolver(BaseResolver):
     def __init__(self, records: Records, latency: float) -> None:
         self._records = records
         self._latency = latency
+        self.queries = 0  # answered or not; for the benchmark's count of lookups
 
     def _lookup(self, name: str) -> list[Any] | None:
         """The records at `name`, or None if the name does not exist."""
@@ -129,6 +140,7 @@ class ZoneResolver(BaseResolver):
 
     def resolve(self, request: DNSRecord, handler: object) -> DNSRecord:
         # Each query runs in its own server thread, so sleeping delays only this answer.
+        self.queries += 1  # one server thread per query: += under the GIL is close enough
         if self._latency > 0:
             time.sleep(self._latency)
         name = str(request.q.qname).rstrip(".").lower()
@@ -136,10 +148,13 @@ class ZoneResolver(BaseResolver):
             raise DNSError(f"{name}: deliberately unanswered")  # dnslib then sends nothing
         qtype = request.q.qtype
         reply = request.reply()
-        # The zone data has no CNAME loops, so the chain ends.
+        hops = 0
         while (found := self._lookup(name)) is not None:
             aliases = [rr for rr in found if rr.rtype == QTYPE.CNAME]
             if aliases and qtype != QTYPE.CNAME:
+                hops += 1
+                if hops > _MAX_CHAIN:
+                    return reply  # the chain so far, as resolvers answer a loop
                 reply.add_answer(*aliases)
                 name = str(aliases[0].rdata.label).rstrip(".").lower()
                 continue
@@ -152,8 +167,8 @@ class ZoneResolver(BaseResolver):
 class DnsServer:
     """UDP and TCP dnslib servers on one free port of 127.0.0.1 (TCP for truncated answers)."""
 
-    def __init__(self, latency: float) -> None:
-        self._resolver = ZoneResolver(build_records(), latency)
+    def __init__(self, latency: float, hosts: tuple[zones.Host, ...] = zones.HOSTS) -> None:
+        self._resolver = ZoneResolver(build_records(hosts), latency)
         # dnslib prints every query by default; send it to debug logging instead.
         self._logger = DNSLogger(prefix=False, logf=log.debug)
         self._servers: list[DNSServer] = []
@@ -183,6 +198,10 @@ class DnsServer:
                 name="sandbox-dns",
                 daemon=True,
             ).start()
+
+    @property
+    def queries(self) -> int:
+        return self._resolver.queries
 
     def stop(self) -> None:
         for server in self._servers:

@@ -1,13 +1,16 @@
 """The sandbox RDAP server (aiohttp): IP networks, entities and domains, derived from `zones`.
 
 Paths come in RIPE style (`/ip/<ip>`, `/entity/<handle>`) and ARIN style (`/registry/ip/<ip>`,
-`/registry/entity/<handle>`), as ipwhois builds them, plus `/domain/<name>`. Abuse contacts are
-nested inside their organisation's `entities` (RFC 9083, ICANN's RDAP profile): that is the only
-place ipwhois attaches the `abuse` role to them.
+`/registry/entity/<handle>`), as ipwhois builds them, plus `/domain/<name>` for every name that
+is not under .kz or .қаз (those are the registry whois's, `pipeline/sandbox/whois.py`). Abuse
+contacts are nested inside their organisation's `entities` (RFC 9083, ICANN's RDAP profile).
+A provider or host may be set to answer badly (`zones.RdapBehaviour`): 429 with Retry-After,
+500, a body that is not JSON, or too slowly. `RdapCounter` counts every request.
 """
 
 from __future__ import annotations
 
+import asyncio
 from http import HTTPStatus
 from ipaddress import AddressValueError, IPv4Address
 from typing import Any
@@ -16,7 +19,9 @@ from aiohttp import web
 
 from pipeline.sandbox import zones
 from pipeline.sandbox.httpd import latency_middleware
-from pipeline.sandbox.zones import Provider, Registrar
+from pipeline.sandbox.zones import Provider, RdapBehaviour, Registrar
+
+_WHOIS_TLDS = ("kz", "xn--80ao21a")
 
 _CONTENT_TYPE = "application/rdap+json"
 _CONFORMANCE = ["rdap_level_0"]
@@ -103,7 +108,17 @@ def _network(provider: Provider) -> Json:
     }
 
 
+def _registrant(host: zones.Host) -> Json:
+    card = _vcard(f"Registrant of {host.name}", "individual")
+    card[1].append(["adr", {"cc": host.registrant_country}, "text", ["", "", "", "", "", "", ""]])
+    return _entity(f"{host.name.upper().replace('.', '-')}-REGISTRANT", ["registrant"], card, [])
+
+
 def _domain(host: zones.Host) -> Json:
+    assert host.registrar is not None
+    entities = [_registrar_entity(host.registrar)]
+    if host.registrant_country is not None:
+        entities.append(_registrant(host))
     return {
         "objectClassName": "domain",
         "handle": f"{host.name.upper().replace('.', '-')}-DOM",
@@ -114,7 +129,7 @@ def _domain(host: zones.Host) -> Json:
             for n in (1, 2)
         ],
         "events": _DOMAIN_EVENTS,
-        "entities": [_registrar_entity(host.registrar)],
+        "entities": entities,
     }
 
 
@@ -129,9 +144,38 @@ def _answer(body: Json | None) -> web.Response:
     return web.json_response({"rdapConformance": _CONFORMANCE, **body}, content_type=_CONTENT_TYPE)
 
 
-def build_app(latency: float) -> web.Application:
+async def _misbehave(behaviour: RdapBehaviour) -> web.Response | None:
+    """The faulty answer `behaviour` asks for, or None to answer normally."""
+    if behaviour == "rate_limited":
+        body = {"errorCode": 429, "title": "Too Many Requests"}
+        return web.json_response(
+            body, status=429, content_type=_CONTENT_TYPE, headers={"Retry-After": "120"}
+        )
+    if behaviour == "error":
+        return _error(500)
+    if behaviour == "garbage":
+        return web.Response(text="<html><body>Service temporarily moved</body>", status=200,
+                            content_type="application/rdap+json")  # fmt: skip
+    if behaviour == "slow":
+        await asyncio.sleep(zones.SLOW_RDAP_SECONDS)
+    return None
+
+
+class RdapCounter:
+    def __init__(self) -> None:
+        self.requests = 0
+
+
+def build_app(
+    latency: float, counter: RdapCounter, hosts: tuple[zones.Host, ...] = zones.HOSTS
+) -> web.Application:
     entities = _entities_by_handle()
-    domains = {host.name: _domain(host) for host in zones.HOSTS}
+    by_name = {
+        host.name: host
+        for host in hosts
+        if host.registrar is not None and not host.name.endswith(_WHOIS_TLDS)
+    }
+    domains = {name: _domain(host) for name, host in by_name.items()}
 
     async def ip(request: web.Request) -> web.Response:
         try:
@@ -139,15 +183,27 @@ def build_app(latency: float) -> web.Application:
         except AddressValueError:
             return _error(400)
         owner = next((p for p in zones.PROVIDERS if address in p.network), None)
-        return _answer(None if owner is None else _network(owner))
+        if owner is None:
+            return _error(404)
+        return await _misbehave(owner.rdap) or _answer(_network(owner))
 
     async def entity(request: web.Request) -> web.Response:
         return _answer(entities.get(request.match_info["handle"].upper()))
 
     async def domain(request: web.Request) -> web.Response:
-        return _answer(domains.get(request.match_info["name"].lower().rstrip(".")))
+        name = request.match_info["name"].lower().rstrip(".")
+        host = by_name.get(name)
+        if host is None:
+            return _error(404)
+        return await _misbehave(host.rdap) or _answer(domains[name])
 
-    app = web.Application(middlewares=[latency_middleware(latency)])
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        counter.requests += 1
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = web.Application(middlewares=[count, latency_middleware(latency)])
     for prefix in ("", "/registry"):
         app.router.add_get(f"{prefix}/ip/{{ip}}", ip)
         app.router.add_get(f"{prefix}/entity/{{handle}}", entity)

@@ -22,7 +22,9 @@ from pipeline.sandbox.canary import Canary
 from pipeline.sandbox.dns import DnsServer
 from pipeline.sandbox.httpd import bind, bind_shared, serve
 from pipeline.sandbox.loop import LoopThread
+from pipeline.sandbox.rdap import RdapCounter
 from pipeline.sandbox.sinks import FAIL_PATH, ReceivedMail, SmtpSink, WebhookCall, build_webhook_app
+from pipeline.sandbox.whois import WhoisServer
 from pipeline.sandbox.zones import CANARY_ADDRESS, RDAP_ADDRESS, WEBHOOK_ADDRESS
 
 _LOOPBACK = "127.0.0.1"
@@ -39,9 +41,15 @@ class Sandbox(StartStop):
 
     network = str(zones.NETWORK)
 
-    def __init__(self, latency: float = 0.0, http_port: int | None = None) -> None:
+    def __init__(
+        self,
+        latency: float = 0.0,
+        http_port: int | None = None,
+        extra_hosts: tuple[zones.Host, ...] = (),
+    ) -> None:
         self.latency = latency
-        self.hosts: dict[str, str] = {host.name: host.address for host in zones.HOSTS}
+        self._zone_hosts = (*zones.HOSTS, *extra_hosts)
+        self.hosts: dict[str, str] = {host.name: host.address for host in self._zone_hosts}
         self.http_port = 0
         self.canary = Canary()
         self.webhook_calls: list[WebhookCall] = []
@@ -51,7 +59,9 @@ class Sandbox(StartStop):
             trap.name for trap in zones.DNS_NAMES if CANARY_ADDRESS in trap.a
         }
         self._visits = sites.Visits()
-        self._dns = DnsServer(latency)
+        self._dns = DnsServer(latency, self._zone_hosts)
+        self._whois = WhoisServer(latency, self._zone_hosts)
+        self._rdap = RdapCounter()
         self._smtp = SmtpSink()
         self._loop: LoopThread | None = None
         self._runners: list[web.AppRunner] = []
@@ -91,6 +101,8 @@ class Sandbox(StartStop):
             "HOTLINE_DNS_SERVERS": _LOOPBACK,
             "HOTLINE_DNS_PORT": str(self.dns_port),
             "HOTLINE_FETCH_ALLOW_NETWORKS": self.network,
+            "HOTLINE_RDAP_URL": self.rdap_url,
+            "HOTLINE_KZ_WHOIS_SERVER": f"{_LOOPBACK}:{self._whois.port}",
             "HOTLINE_HASH_BANKS": str(write_banks(banks_dir)),
         }
 
@@ -107,9 +119,9 @@ class Sandbox(StartStop):
     def _start(self) -> None:
         apps = {
             host.address: sites.build_app(host, self._visits, self.url, self.latency, self.canary)
-            for host in zones.HOSTS
+            for host in self._zone_hosts
         }
-        apps[RDAP_ADDRESS] = rdap.build_app(self.latency)
+        apps[RDAP_ADDRESS] = rdap.build_app(self.latency, self._rdap, self._zone_hosts)
         apps[WEBHOOK_ADDRESS] = build_webhook_app(self.webhook_calls, self.latency)
         shared = bind_shared(list(apps), self._requested_port)
         canary_socket = bind(CANARY_ADDRESS, 0)
@@ -123,6 +135,7 @@ class Sandbox(StartStop):
         self._loop.start()
         self._loop.run(self._serve(served))
         self._loop.run(self.canary.listen(*canary_raw))
+        self._loop.run(self._whois.start())
         self._dns.start()
         self._smtp.start()
 
@@ -131,6 +144,7 @@ class Sandbox(StartStop):
             self._runners.append(await serve(app, sock))
 
     async def _cleanup(self) -> None:
+        await self._whois.stop()
         await self.canary.close()
         for runner in self._runners:
             await runner.cleanup()
@@ -162,6 +176,14 @@ class Sandbox(StartStop):
         self._loop.call(clear)
         self.mailbox.clear()  # the SMTP thread only appends, and list.clear() is atomic
 
+    def lookups(self) -> dict[str, int]:
+        """Questions the sandbox's DNS, RDAP and whois servers were asked since the start."""
+        return {
+            "dns": self._dns.queries,
+            "rdap": self._rdap.requests,
+            "whois": self._whois.queries,
+        }
+
     def summary(self) -> dict[str, Any]:
         """Hosts, addresses and ports, for the CLI to print (JSON-serialisable)."""
         return {
@@ -173,6 +195,7 @@ class Sandbox(StartStop):
             "webhook_url": self.webhook_url,
             "webhook_fail_url": self.webhook_fail_url,
             "smtp": f"{_LOOPBACK}:{self.smtp_port}",
+            "kz_whois": f"{_LOOPBACK}:{self._whois.port}",
             "canary": self.canary.url,
             "canary_udp": f"{CANARY_ADDRESS}:{self.canary.udp_port}",
             "canary_tcp": f"{CANARY_ADDRESS}:{self.canary.tcp_port}",
@@ -185,7 +208,7 @@ class Sandbox(StartStop):
                     "category": host.category,
                     "url": self.url(host.name),
                 }
-                for host in zones.HOSTS
+                for host in self._zone_hosts
             ],
             "dns_only": {trap.name: [*trap.a, *trap.aaaa] for trap in zones.DNS_NAMES},
             "unanswered": sorted(zones.SILENT_NAMES),

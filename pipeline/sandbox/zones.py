@@ -9,8 +9,9 @@ the loopback block 127.1.0.0/16, one /24 per provider, so IP-based facts differ 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network
+from typing import Literal
 
 from pipeline.sandbox import content
 from pipeline.sandbox.content import Article
@@ -25,6 +26,12 @@ WEBHOOK_ADDRESS = "127.1.0.3"
 CANARY_ADDRESS = "127.0.0.1"
 
 
+# How an RDAP (or whois) server answers for a network or a domain: normally, or with a fault the
+# jurisdiction stage must survive.
+RdapBehaviour = Literal["ok", "rate_limited", "error", "garbage", "slow"]
+SLOW_RDAP_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class Provider:
     """A hosting provider: one network, one AS, one abuse desk (`handle` prefixes its RDAP ids)."""
@@ -37,6 +44,7 @@ class Provider:
     registry: str  # the RIR as Team Cymru names it: ripencc, arin
     network: IPv4Network
     allocated: str  # ISO date of the allocation, as Cymru and RDAP report it
+    rdap: RdapBehaviour = "ok"
 
     @property
     def abuse_email(self) -> str:
@@ -175,12 +183,17 @@ class Host:
     site.
     """
 
-    name: str
+    name: str  # the DNS name, punycode; an address for a site reached by IP literal
     address: str
     provider: Provider
-    registrar: Registrar
+    registrar: Registrar | None  # None: no domain of its own (an IP literal, a user subdomain)
     category: str | None
     pages: Mapping[str, Page]
+    # Where the name's registration is published (whois for .kz and .қаз) and how it answers.
+    rdap: RdapBehaviour = "ok"
+    registrant_country: str | None = None
+    # Extra aliases to reach it through: the host's name is a CNAME to the first.
+    fronted_by: tuple[str, ...] = field(default=())
 
     @property
     def country(self) -> str:
@@ -193,6 +206,10 @@ class Host:
     @property
     def abuse_email(self) -> str:
         return self.provider.abuse_email
+
+
+def is_address(name: str) -> bool:
+    return name.replace(".", "").isdigit() or ":" in name
 
 
 @dataclass(frozen=True)
@@ -264,7 +281,31 @@ POLDER = Provider(
     IPv4Network("127.1.6.0/24"),
     "2012-03-08",
 )
-PROVIDERS = (STEPPE, ALTYN, VOLGA, RHEIN, PRAIRIE, POLDER)
+# Stands in for a CDN: the AS number and CNAME suffix are Cloudflare's public ones, so the CDN
+# directory (rules/jurisdiction/cdns.yaml) recognises it as it would the real one.
+EDGE = Provider(
+    "EDGE",
+    "Cloudflare, Inc.",
+    "cloudflare.net",
+    "US",
+    13335,
+    "arin",
+    IPv4Network("127.1.7.0/24"),
+    "2010-07-14",
+)
+# A network whose RIR rate-limits every RDAP question (HTTP 429).
+FJORD = Provider(
+    "FJORD",
+    "Fjord Hosting AS",
+    "fjord-hosting.no",
+    "NO",
+    210501,
+    "ripencc",
+    IPv4Network("127.1.8.0/24"),
+    "2015-10-01",
+    rdap="rate_limited",
+)
+PROVIDERS = (STEPPE, ALTYN, VOLGA, RHEIN, PRAIRIE, POLDER, EDGE, FJORD)
 
 KZ_NAMES = Registrar("KZNAMES", "KZ Names LLP", "kznames.kz")
 RUNET_REG = Registrar("RUNETREG", "Runet Registrar LLC", "runet-registrar.ru")
@@ -335,6 +376,26 @@ HOSTS = (
     # reported as child sexual abuse material is never stored.
     Host("restricted-media.nl", "127.1.6.10", POLDER, TULIP, "csam",
          {"/": Png("grey")}),
+    # Where jurisdiction is not the obvious answer:
+    # a .kz name hosted abroad (handled at home, through its registrar);
+    Host("kaz-zerkalo-bet.kz", "127.1.4.11", RHEIN, KZ_NAMES, "gambling",
+         {"/": content.CASINO_KK}, registrant_country="KZ"),
+    # a foreign site behind a CDN (origin unknown; the CDN's abuse desk forwards);
+    Host("hidden-market.com", "127.1.7.10", EDGE, SUMMIT, "drugs",
+         {"/": content.DRUGS_RU}, fronted_by=("hidden-market.com.cdn.cloudflare.net",),
+         registrant_country="PA"),
+    # a site reached by its address alone;
+    Host("127.1.4.20", "127.1.4.20", RHEIN, None, "hate", {"/": content.HATE_EN}),
+    # a site whose network's RDAP rate-limits, and one whose registry answers garbage;
+    Host("svart-forum.no", "127.1.8.10", FJORD, TULIP, "hate", {"/": content.HATE_EN}),
+    Host("broken-registry.com", "127.1.5.11", PRAIRIE, SUMMIT, "extremism",
+         {"/": content.EXTREMISM_RU}, rdap="garbage"),
+    # an IDN domain under .қаз (жаңалық.қаз);
+    Host("xn--80aaqw4fuxvb.xn--80ao21a", "127.1.1.13", STEPPE, KZ_NAMES, "suicide",
+         {"/": content.SUICIDE_KK}, registrant_country="KZ"),
+    # a user's site on a platform (a PSL private suffix).
+    Host("kz-invest-club.wixsite.com", "127.1.5.12", PRAIRIE, None, "financial_pyramid",
+         {"/": content.PYRAMID_RU}),
 )  # fmt: skip
 
 DNS_NAMES = (
@@ -348,10 +409,16 @@ DNS_NAMES = (
     DnsName("down-site.kz", a=("127.1.1.99",)),
 )
 
-# Extra aliases besides the `www.<host>` one every host gets: a two-hop CDN-style chain.
+# Extra aliases besides the `www.<host>` one every host gets: a two-hop CDN-style chain, a loop,
+# and a chain of 50 names (resolvers give up long before its end).
+CNAME_CHAIN_LENGTH = 50
 CNAMES: Mapping[str, str] = {
     f"cdn.{TEST_HOST}": f"{TEST_HOST}.cdn.{PRAIRIE.domain}",
     f"{TEST_HOST}.cdn.{PRAIRIE.domain}": TEST_HOST,
+    "loop-a.kz": "loop-b.kz",
+    "loop-b.kz": "loop-a.kz",
+    **{f"hop{n}.deep-chain.kz": f"hop{n + 1}.deep-chain.kz" for n in range(CNAME_CHAIN_LENGTH)},
+    f"hop{CNAME_CHAIN_LENGTH}.deep-chain.kz": "kazinfo-news.kz",
 }
 
 # Names the DNS server never answers (the client times out).
