@@ -64,7 +64,7 @@ _VALUES: dict[str, frozenset[str]] = {
     "ip": frozenset({"home", "foreign", "unknown"}),
     "registrant": frozenset({"home", "foreign", "unknown"}),
     "hosting": frozenset({"home", "foreign", "unknown"}),
-    "platform": frozenset({"none", "home_representative", "foreign"}),
+    "platform": frozenset({"none", "home", "home_representative", "foreign"}),
     "cdn": frozenset({"yes", "no"}),
 }
 
@@ -202,14 +202,14 @@ def read_facts(located: Located, rules: JurisdictionRules, directories: Director
     )
     platform_value = "none"
     if platform is not None:
-        platform_value = "home_representative" if platform.domestic_representative else "foreign"
-        evidence.append(
-            EvidenceItem(
-                fact="platform",
-                value=platform.name,
-                points_to="home" if platform.domestic_representative else "foreign",
-            )
-        )
+        if platform.country == home:
+            platform_value = "home"
+        elif platform.domestic_representative:
+            platform_value = "home_representative"
+        else:
+            platform_value = "foreign"
+        points_to = "foreign" if platform_value == "foreign" else "home"
+        evidence.append(EvidenceItem(fact="platform", value=platform.name, points_to=points_to))
 
     cdn = _fronting(located, directories)
     if cdn is not None:

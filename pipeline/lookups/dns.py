@@ -99,10 +99,14 @@ class DnsResolver:
             return _Answer()
         except dns.exception.Timeout:
             return _Answer(error="timeout")
-        except (dns.resolver.NoNameservers, dns.resolver.YXDOMAIN):
+        except dns.resolver.NoNameservers as failure:
+            # dnspython reports a chain it would not follow as every server failing.
+            errors = failure.kwargs.get("errors") or []
+            if any(isinstance(e[3], dns.message.ChainTooLong) for e in errors if len(e) > 3):
+                return _Answer(error="cname_chain")
             return _Answer(error="servfail")
-        except dns.message.ChainTooLong:
-            return _Answer(error="cname_chain")
+        except dns.resolver.YXDOMAIN:
+            return _Answer(error="servfail")
         cnames = tuple(
             str(rrset[0].target).rstrip(".")
             for rrset in answer.response.answer

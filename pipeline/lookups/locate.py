@@ -73,13 +73,10 @@ class Locator:
         """Where `host` lives; `checked` is url-verify's resolution, reused when it is of the
         same host (the snapshot carries it; asking DNS again would tell the same)."""
         located = Located(domain=domain_facts(host))
-        domain = located.domain
         await asyncio.gather(
             self._addresses_and_network(located, checked),
             self._registration_of(located),
         )
-        if located.dns is None and not domain.ip_literal:
-            located.unknowns.append(Unknown(part="dns", why="the host was not resolved"))
         return located
 
     async def _addresses_and_network(self, located: Located, checked: UrlFacts | None) -> None:

@@ -82,7 +82,7 @@ def build_records(hosts: tuple[zones.Host, ...] = zones.HOSTS) -> Records:
     for host in hosts:
         if zones.is_address(host.name):
             continue  # reached by its address: no name
-        _apex(records, host.name, host.provider)
+        _apex(records, host.domain, host.provider)
         if host.fronted_by:
             # The name is an alias into the CDN's zone, where the address is.
             _alias(records, host.name, host.fronted_by[0])

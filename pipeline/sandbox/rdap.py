@@ -109,9 +109,9 @@ def _network(provider: Provider) -> Json:
 
 
 def _registrant(host: zones.Host) -> Json:
-    card = _vcard(f"Registrant of {host.name}", "individual")
+    card = _vcard(f"Registrant of {host.domain}", "individual")
     card[1].append(["adr", {"cc": host.registrant_country}, "text", ["", "", "", "", "", "", ""]])
-    return _entity(f"{host.name.upper().replace('.', '-')}-REGISTRANT", ["registrant"], card, [])
+    return _entity(f"{host.domain.upper().replace('.', '-')}-REGISTRANT", ["registrant"], card, [])
 
 
 def _domain(host: zones.Host) -> Json:
@@ -121,8 +121,8 @@ def _domain(host: zones.Host) -> Json:
         entities.append(_registrant(host))
     return {
         "objectClassName": "domain",
-        "handle": f"{host.name.upper().replace('.', '-')}-DOM",
-        "ldhName": host.name,
+        "handle": f"{host.domain.upper().replace('.', '-')}-DOM",
+        "ldhName": host.domain,
         "status": ["active"],
         "nameservers": [
             {"objectClassName": "nameserver", "ldhName": f"ns{n}.{host.provider.domain}"}
@@ -171,9 +171,9 @@ def build_app(
 ) -> web.Application:
     entities = _entities_by_handle()
     by_name = {
-        host.name: host
+        host.domain: host
         for host in hosts
-        if host.registrar is not None and not host.name.endswith(_WHOIS_TLDS)
+        if host.registrar is not None and not host.domain.endswith(_WHOIS_TLDS)
     }
     domains = {name: _domain(host) for name, host in by_name.items()}
 

@@ -29,7 +29,7 @@ def whois_text(host: Host) -> str:
     registrar = host.registrar
     assert registrar is not None
     handle = registrar.domain.upper()
-    country = host.registrant_country or ""
+    country = host.registrant_country or host.provider.country
     provider = host.provider
     lines = [
         _field("Domain Name", host.name),

@@ -194,6 +194,12 @@ class Host:
     registrant_country: str | None = None
     # Extra aliases to reach it through: the host's name is a CNAME to the first.
     fronted_by: tuple[str, ...] = field(default=())
+    # The registered domain, when the site is on a name under it (a CNAME cannot be at the apex).
+    apex: str | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.apex or self.name
 
     @property
     def country(self) -> str:
@@ -381,15 +387,19 @@ HOSTS = (
     Host("kaz-zerkalo-bet.kz", "127.1.4.11", RHEIN, KZ_NAMES, "gambling",
          {"/": content.CASINO_KK}, registrant_country="KZ"),
     # a foreign site behind a CDN (origin unknown; the CDN's abuse desk forwards);
-    Host("hidden-market.com", "127.1.7.10", EDGE, SUMMIT, "drugs",
-         {"/": content.DRUGS_RU}, fronted_by=("hidden-market.com.cdn.cloudflare.net",),
-         registrant_country="PA"),
+    Host("shop.hidden-market.com", "127.1.7.10", EDGE, SUMMIT, "drugs",
+         {"/": content.DRUGS_RU}, fronted_by=("shop.hidden-market.com.cdn.cloudflare.net",),
+         registrant_country="PA", apex="hidden-market.com"),
     # a site reached by its address alone;
     Host("127.1.4.20", "127.1.4.20", RHEIN, None, "hate", {"/": content.HATE_EN}),
-    # a site whose network's RDAP rate-limits, and one whose registry answers garbage;
+    # a site whose network's RDAP rate-limits, and registries that answer garbage, fail, stall;
     Host("svart-forum.no", "127.1.8.10", FJORD, TULIP, "hate", {"/": content.HATE_EN}),
     Host("broken-registry.com", "127.1.5.11", PRAIRIE, SUMMIT, "extremism",
          {"/": content.EXTREMISM_RU}, rdap="garbage"),
+    Host("down-registry.net", "127.1.5.13", PRAIRIE, SUMMIT, "hate",
+         {"/": content.HATE_EN}, rdap="error"),
+    Host("slow-registry.net", "127.1.5.14", PRAIRIE, SUMMIT, "hate",
+         {"/": content.HATE_EN}, rdap="slow"),
     # an IDN domain under .қаз (жаңалық.қаз);
     Host("xn--80aaqw4fuxvb.xn--80ao21a", "127.1.1.13", STEPPE, KZ_NAMES, "suicide",
          {"/": content.SUICIDE_KK}, registrant_country="KZ"),

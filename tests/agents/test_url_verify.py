@@ -107,6 +107,13 @@ def test_the_stage_checks_links_against_the_sandbox(
     assert (private.outcome, private.reason) == (Outcome.terminated, "forbidden_address")
 
 
+def test_a_cname_loop_ends_the_case_with_its_reason(
+    sandbox: Sandbox, sandbox_settings: Settings
+) -> None:
+    (looped,) = verified(sandbox, sandbox_settings, ("loop-a.kz", "/"))
+    assert (looped.outcome, looped.reason) == (Outcome.terminated, "cname_chain")
+
+
 def test_an_envelope_with_a_broken_url_is_dead_lettered_at_once(
     sandbox_settings: Settings,
 ) -> None:
