@@ -370,27 +370,25 @@ def find_recipients(
                  platform.language),
         )  # fmt: skip
 
-    if registration is not None and not user_site:
-        owner = registration.registrant or registration.domain
+    if not user_site:
+        registered = domain.registered_domain or domain.host
+        mail = located.dns is not None and bool(located.dns.mx)
         result.add(
             "",
-            _mailbox("site_admin", owner, registration.admin_email, "registration",
-                     registration.registrant_country),
+            _mailbox("site_admin", registration.registrant or registration.domain,
+                     registration.admin_email, "registration", registration.registrant_country)
+            if registration is not None else None,
+            # RFC 2142: a domain that takes mail takes reports at abuse@.
+            _mailbox("site_admin", registered, f"abuse@{registered}", "rfc2142", country)
+            if mail and not domain.ip_literal else None,
         )  # fmt: skip
-        if registration.registrar:
+        if registration is not None and registration.registrar:
             registrar = registration.registrar
             result.add(
                 f"no contact for the registrar {registrar}",
                 _listed(directories.domestic_match("registrar", [registrar]), home),
                 _mailbox("registrar", registrar, registration.registrar_abuse_email, "rdap", None),
             )
-    has_admin = any(r.kind == "site_admin" for r in result.found)
-    if not (user_site or has_admin) and located.dns is not None and located.dns.mx:
-        # RFC 2142: a domain that takes mail takes reports at abuse@.
-        registered = domain.registered_domain or domain.host
-        result.add(
-            "", _mailbox("site_admin", registered, f"abuse@{registered}", "rfc2142", country)
-        )
 
     if user_site:
         pass  # the platform hosts its users' sites: its abuse desk is the host's

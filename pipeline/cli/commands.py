@@ -413,7 +413,7 @@ def demo(
 ) -> None:
     """Run the sample reports through every stage built so far against the sandbox internet,
     offline, print how each case ended, and stop."""
-    from pipeline.cli.demo import case_ends, summaries, summary_table
+    from pipeline.cli.demo import case_ends, recipients_table, summaries, summary_table
     from pipeline.cli.stack import Stack, StackError
     from pipeline.cli.submit import submit_lines
 
@@ -433,7 +433,9 @@ def demo(
             print(json.dumps(row, ensure_ascii=False))
     else:
         # Wide enough for the table when the output is a file or a pipe.
-        Console(width=None if sys.stdout.isatty() else 150).print(summary_table(rows))
+        wide = Console(width=None if sys.stdout.isatty() else 150)
+        wide.print(summary_table(rows))
+        wide.print(recipients_table(rows))
     if len(ends) < len(case_ids):
         raise fail(f"{len(case_ids) - len(ends)} cases did not finish within {timeout}s")
 

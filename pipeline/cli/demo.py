@@ -46,6 +46,7 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
         case = end["case"]
         content = case.get("content") or {}
         found = case.get("category") or {}
+        located = case.get("jurisdiction") or {}
         lines.append(
             {
                 "case_id": case_id,
@@ -60,6 +61,13 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
                 "language": content.get("language"),
                 "hash_banks": sorted({m["bank"] for m in content.get("hash_matches", [])}),
                 "kept": _kept(content),
+                "jurisdiction": located.get("jurisdiction"),
+                "country": located.get("country"),
+                "rule": located.get("rule"),
+                "recipients": [
+                    {"kind": r["kind"], "name": r["name"], "address": r["address"]}
+                    for r in located.get("recipients", [])
+                ],
             }
         )
     return lines
@@ -67,11 +75,12 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
 
 def summary_table(lines: list[dict[str, Any]]) -> Table:
     table = Table(title="Sample cases")
-    for column in ("case", "url", "reported", "ended", "verdict", "language", "hash", "kept"):
+    columns = ("case", "url", "reported", "ended", "verdict", "kept", "where", "recipients")
+    for column in columns:
         table.add_column(column, no_wrap=column in ("case", "url"))
     for line in lines:
         if not line["finished"]:
-            table.add_row(line["case_id"], "", "", "[red]not finished[/]", "", "", "", "")
+            table.add_row(line["case_id"], "", "", "[red]not finished[/]", *[""] * 4)
             continue
         table.add_row(
             line["case_id"],
@@ -79,11 +88,34 @@ def summary_table(lines: list[dict[str, Any]]) -> Table:
             line["category"],
             _ended(line),
             _verdict(line),
-            line["language"] or "",
-            ", ".join(line["hash_banks"]),
-            ", ".join(line["kept"]),
+            ", ".join(line["kept"] + line["hash_banks"]),
+            _where(line),
+            ", ".join(r["kind"] for r in line["recipients"]),
         )
     return table
+
+
+def recipients_table(lines: list[dict[str, Any]]) -> Table:
+    """Who can act on each case that went through jurisdiction, and where to reach them."""
+    table = Table(title="Who can act on each case")
+    for column in ("case", "recipient", "name", "address"):
+        table.add_column(column, no_wrap=column in ("case", "address"))
+    for line in lines:
+        for n, recipient in enumerate(line.get("recipients") or []):
+            table.add_row(
+                line["case_id"] if n == 0 else "",
+                recipient["kind"],
+                recipient["name"],
+                recipient["address"],
+            )
+    return table
+
+
+def _where(line: dict[str, Any]) -> str:
+    if line["jurisdiction"] is None:
+        return ""
+    country = f" {line['country']}" if line["country"] else ""
+    return f"{line['jurisdiction']}{country} ({line['rule']})"
 
 
 def _ended(line: dict[str, Any]) -> str:

@@ -95,8 +95,9 @@ class Stack(StartStop):
         for line in SAMPLES.read_text().splitlines():
             report = json.loads(line)
             parts = urlsplit(report["url"])
-            if (parts.hostname or "") in self.internet.hosts:
-                report["url"] = self.internet.url(parts.hostname or "", parts.path or "/")
+            host = _ascii_host(parts.hostname or "")
+            if host in self.internet.hosts:
+                report["url"] = self.internet.url(host, parts.path or "/")
             lines.append(json.dumps(report, ensure_ascii=False))
         path = self.settings.data_dir / "samples-sandbox.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,3 +123,11 @@ class Stack(StartStop):
             self._own_broker.stop()
             self._own_broker = None
             self.console.print("broker stopped")
+
+
+def _ascii_host(host: str) -> str:
+    """The host as the sandbox names it: punycode (a reporter writes жаңалық.қаз)."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host

@@ -27,7 +27,7 @@ async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AI
         await producer.stop()
 
 
-async def _assigned_consumer(
+async def assigned_consumer(
     bootstrap: str, topic: str
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A group-less consumer of every partition of `topic`, positioned at the beginning."""
@@ -50,7 +50,7 @@ async def read_topic(
     bootstrap: str, topic: str, *, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` up to its end offsets."""
-    consumer, assigned = await _assigned_consumer(bootstrap, topic)
+    consumer, assigned = await assigned_consumer(bootstrap, topic)
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -69,7 +69,7 @@ async def read_topic(
 
 
 async def newest_messages(bootstrap: str, topic: str, count: int) -> list[bytes]:
-    consumer, assigned = await _assigned_consumer(bootstrap, topic)
+    consumer, assigned = await assigned_consumer(bootstrap, topic)
     try:
         ends = await consumer.end_offsets(assigned)
         wanted = 0

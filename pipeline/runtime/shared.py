@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from pipeline.config import Settings
+from pipeline.runtime.kafka_io import assigned_consumer
 from pipeline.runtime.profile import profile_for
 
 log = structlog.get_logger("hotline.shared")
@@ -50,19 +51,7 @@ class KafkaSharedTable:
             **profile_for(self._settings.broker).producer_settings(),
         )
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        await self._consumer.start()
-        partitions = self._consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            await self._consumer.client.force_metadata_update()
-            partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self._consumer.assign(assigned)
-        await self._consumer.seek_to_beginning(*assigned)
+        self._consumer, assigned = await assigned_consumer(self._bootstrap, self.topic)
         self._reader = asyncio.create_task(self._read(assigned), name=f"shared:{self.topic}")
 
     async def _read(self, assigned: list[TopicPartition]) -> None:

@@ -41,8 +41,8 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
         ("url-verify", "not_found"),
     ]
     went_on = [c for c in cases if c["outcome"] == "continue"]
-    assert {c["stage"] for c in went_on} == {"categorize"}
-    assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 6 + ["corrected"]
+    assert {c["stage"] for c in went_on} == {"jurisdiction"}
+    assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 11 + ["corrected"]
     [waiting] = [c for c in cases if c["outcome"] == "review"]
     assert waiting["category"] == "terrorism"  # always seen by a person
     by_link = {(urlsplit(c["url"]).hostname, urlsplit(c["url"]).path): c for c in cases}
@@ -53,3 +53,24 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
         ["screenshot"] if find_chromium(Settings()) else []
     )
     assert (tmp_path / "sandbox-banks" / "sandbox-csam.hashes").exists()
+    where = {
+        host: (c["jurisdiction"], c["country"], c["rule"])
+        for (host, _), c in by_link.items()
+        if c["outcome"] == "continue"
+    }
+    assert where == {
+        "best-casino.kz": ("domestic", "KZ", "home_tld"),
+        "crypto-pyramid.kz": ("domestic", "KZ", "home_tld"),
+        "kaz-zerkalo-bet.kz": ("domestic", "KZ", "home_tld"),  # hosted in Germany
+        "xn--80aaqw4fuxvb.xn--80ao21a": ("domestic", "KZ", "home_tld"),
+        "shop-drugs.ru": ("foreign", "RU", "hosted_abroad"),
+        "hate-forum.de": ("foreign", "DE", "hosted_abroad"),
+        "sample-site.com": ("foreign", "US", "hosted_abroad"),
+        "restricted-media.nl": ("foreign", "NL", "hosted_abroad"),
+        "127.1.4.20": ("foreign", "DE", "hosted_abroad"),
+        "shop.hidden-market.com": ("unknown", None, "cdn_fronted"),
+        "kz-invest-club.wixsite.com": ("foreign", "US", "platform_user_site"),
+    }
+    csam_to = {r["kind"]: r["name"] for r in by_link["restricted-media.nl", "/"]["recipients"]}
+    assert csam_to["partner_hotline"] == "Meldpunt Kinderporno"
+    assert by_link["shop.hidden-market.com", "/"]["recipients"][-1]["name"] == "Cloudflare"
