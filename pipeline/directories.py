@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,11 +64,26 @@ class Directories:
 
     def partner_for(self, country: str, category: Category | None) -> PartnerHotline | None:
         """The partner hotline of `country` that takes `category` (the first listed)."""
-        for hotline in self.partners.hotlines:
-            takes = category is None or category in hotline.categories
-            if hotline.country == country and not hotline.home and takes:
+        for hotline in self._partners_by_country.get(country, ()):
+            if category is None or category in hotline.categories:
                 return hotline
         return None
+
+    @cached_property
+    def _partners_by_country(self) -> dict[str, list[PartnerHotline]]:
+        found: dict[str, list[PartnerHotline]] = {}
+        for hotline in self.partners.hotlines:
+            if not hotline.home:
+                found.setdefault(hotline.country, []).append(hotline)
+        return found
+
+    @cached_property
+    def _domestic_by_name(self) -> dict[tuple[str, str], DomesticRecipient]:
+        return {
+            (recipient.kind, name): recipient
+            for recipient in reversed(self.domestic.recipients)  # the first listed wins
+            for name in _folded(recipient.matches)
+        }
 
     def cdn_by_cname(self, chain: Iterable[str]) -> tuple[Cdn, str] | None:
         for name in chain:
@@ -98,12 +113,14 @@ class Directories:
     ) -> DomesticRecipient | None:
         """The domestic recipient of `kind` that one of `names` (registrar, organisation or
         platform, as lookups give them) or `asn` belongs to."""
-        wanted = _folded(n for n in names if n)
-        for recipient in self.domestic.recipients:
-            if recipient.kind != kind:
-                continue
-            if wanted & _folded(recipient.matches) or (asn is not None and asn in recipient.asns):
-                return recipient
+        for name in (n.strip().casefold() for n in names if n):
+            found = self._domestic_by_name.get((kind, name))
+            if found is not None:
+                return found
+        if asn is not None:
+            for recipient in self.domestic.recipients:
+                if recipient.kind == kind and asn in recipient.asns:
+                    return recipient
         return None
 
     def authorities(self, kind: RecipientKind, category: Category) -> list[DomesticRecipient]:

@@ -227,6 +227,26 @@ def bench_verify(
     print(json.dumps(result))  # one line, the last on stdout: for scripts
 
 
+@bench_app.command("jurisdiction")
+def bench_jurisdiction(
+    cases: Annotated[int, typer.Option(help="How many cases to locate.")] = 1_000,
+    hosts: Annotated[int, typer.Option(help="How many distinct hosts they are on.")] = 50,
+    latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.1,
+    concurrency: Annotated[int, typer.Option(help="Events in flight in the worker.")] = 64,
+) -> None:
+    """The jurisdiction stage on many reports of few hosts, every DNS/RDAP/whois answer late:
+    RDAP questions asked, and the rate against C / (uncached lookups per case x latency)."""
+    from pipeline.cli.bench.jurisdiction import run_jurisdiction_bench
+
+    if latency <= 0 or concurrency < 1 or cases < 1 or not 1 <= hosts <= 600:
+        raise fail("--latency above 0 s, --concurrency and --cases at least 1, --hosts 1 to 600")
+    configure_logging("warning")
+    result = asyncio.run(
+        run_jurisdiction_bench(get_settings(), cases, hosts, latency, concurrency, console)
+    )
+    print(json.dumps(result))  # one line, the last on stdout: for scripts
+
+
 @bench_app.command("categorize")
 def bench_categorize(
     texts: Annotated[int, typer.Option(help="How many 10 KiB texts to decide.")] = 2_000,

@@ -9,9 +9,10 @@ out with the reason; the rest is still found.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.config import Settings
 from pipeline.lookups.dns import DnsResolver
@@ -30,6 +31,9 @@ from schemas.jurisdiction import (
     RegistrationFacts,
     Unknown,
 )
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,13 @@ class Locator:
         """Where `host` lives; `checked` is url-verify's resolution, reused when it is of the
         same host (the snapshot carries it; asking DNS again would tell the same)."""
         located = Located(domain=domain_facts(host))
-        await asyncio.gather(
+        registration = self._registration_key(located.domain)
+        await _both(
+            registration is None or self.memo.fresh(*registration),
             self._addresses_and_network(located, checked),
             self._registration_of(located),
         )
+        located.lookups.sort(key=lambda lookup: (lookup.kind, lookup.key))
         return located
 
     async def _addresses_and_network(self, located: Located, checked: UrlFacts | None) -> None:
@@ -84,8 +91,10 @@ class Locator:
         if domain.ip_literal:
             addresses = [domain.host]
         else:
-            resolved, mail = await asyncio.gather(
-                self._resolved(located, checked), self._mail_and_name_servers(located)
+            resolved, mail = await _both(
+                _reusable(checked, domain.host),
+                self._resolved(located, checked),
+                self._mail_and_name_servers(located),
             )
             if resolved is None:
                 return
@@ -104,7 +113,7 @@ class Locator:
         self, located: Located, checked: UrlFacts | None
     ) -> tuple[list[str], list[str]] | None:
         host = located.domain.host
-        if checked is not None and checked.host == host and checked.addresses:
+        if checked is not None and _reusable(checked, host):
             age = (datetime.now(UTC) - checked.checked_at).total_seconds()
             located.lookups.append(
                 Lookup(
@@ -176,13 +185,19 @@ class Locator:
             cidr=asn_data.get("asn_cidr"),
         )
 
-    async def _registration_of(self, located: Located) -> None:
-        domain = located.domain
+    @staticmethod
+    def _registration_key(domain: DomainFacts) -> tuple[LookupKind, str] | None:
         registered = domain.registered_domain
         # A user's site on a platform has no registration of its own: the platform's counts.
         if registered is None or domain.private_suffix:
+            return None
+        return ("whois_kz" if domain.tld in KZ_REGISTRY_TLDS else "rdap_domain"), registered
+
+    async def _registration_of(self, located: Located) -> None:
+        key = self._registration_key(located.domain)
+        if key is None:
             return
-        kind: LookupKind = "whois_kz" if domain.tld in KZ_REGISTRY_TLDS else "rdap_domain"
+        kind, registered = key
         answer = await self._get(kind, registered, lambda: self._registration.lookup(registered))
         located.lookups.append(answer.lookup)
         if answer.data is None:
@@ -191,6 +206,18 @@ class Locator:
             )
             return
         located.registration = RegistrationFacts.model_validate(answer.data)
+
+
+async def _both(quick: bool, first: Awaitable[_A], second: Awaitable[_B]) -> tuple[_A, _B]:
+    """Both results: one after the other when `quick` (answers at hand: no task to make for
+    them, which costs more than the answer), else at once."""
+    if quick:
+        return await first, await second
+    return await asyncio.gather(first, second)
+
+
+def _reusable(checked: UrlFacts | None, host: str) -> bool:
+    return checked is not None and checked.host == host and bool(checked.addresses)
 
 
 def _first_v4(addresses: list[str]) -> str:

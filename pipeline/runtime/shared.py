@@ -88,6 +88,8 @@ class KafkaSharedTable:
 
     async def loaded(self) -> None:
         """Starts reading on first use (the worker's loop is running by then)."""
+        if self._loaded.is_set():
+            return  # the common case: no waiting machinery per lookup
         if self._starting is None:
             self._starting = asyncio.create_task(self._start())
         with contextlib.suppress(TimeoutError):

@@ -433,3 +433,26 @@ CNAMES: Mapping[str, str] = {
 
 # Names the DNS server never answers (the client times out).
 SILENT_NAMES = frozenset({_UNANSWERED})
+
+
+def bench_hosts(count: int) -> tuple[Host, ...]:
+    """`count` more sites for the jurisdiction benchmark: distinct registered domains spread
+    over the providers' networks and the registries (.kz whois, RDAP for the others)."""
+    placements = (
+        (STEPPE, KZ_NAMES, "kz"),
+        (ALTYN, KZ_NAMES, "kz"),
+        (VOLGA, RUNET_REG, "ru"),
+        (RHEIN, DOMAINWERK, "de"),
+        (PRAIRIE, SUMMIT, "com"),
+        (POLDER, TULIP, "nl"),
+    )
+    hosts = []
+    for n in range(count):
+        provider, registrar, tld = placements[n % len(placements)]
+        # .100 upwards of each provider's /24: clear of the hand-made hosts.
+        address = str(provider.network[100 + n // len(placements)])
+        hosts.append(
+            Host(f"bench-site-{n:03d}.{tld}", address, provider, registrar, "hate",
+                 {"/": content.HATE_EN})
+        )  # fmt: skip
+    return tuple(hosts)
