@@ -239,7 +239,7 @@ def bench_jurisdiction(
     from pipeline.cli.bench.jurisdiction import run_jurisdiction_bench
 
     if latency <= 0 or concurrency < 1 or cases < 1 or not 1 <= hosts <= 600:
-        raise fail("--latency above 0 s, --concurrency and --cases at least 1, --hosts 1 to 600")
+        raise fail("--hosts 1 to 600, --latency above 0 s, --concurrency and --cases at least 1")
     configure_logging("warning")
     result = asyncio.run(
         run_jurisdiction_bench(get_settings(), cases, hosts, latency, concurrency, console)

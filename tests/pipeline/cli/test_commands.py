@@ -31,6 +31,7 @@ def fresh_process() -> Iterator[None]:
         (["submit", "--file", "no-such-reports.jsonl"], "no file"),
         (["topics", "tail", "hotline.nope"], "unknown topic"),
         (["bench", "verify", "--latency", "0"], "--latency must be above 0"),
+        (["bench", "jurisdiction", "--hosts", "0"], "--hosts 1 to 600"),
         (["stage", "run", "categorise"], "unknown stage"),
         (["submit"], "give --url and --category"),
     ],
