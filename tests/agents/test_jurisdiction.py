@@ -265,7 +265,16 @@ def by_hand(
     return Located(domain_facts(host), dns=dns, network=network, registration=registration)
 
 
-def with_platform(platform: Platform) -> Directories:
+def with_platform(country: str, suffix: str, representative: bool) -> Directories:
+    """The shipped directories, with one platform of our own instead of the real ones."""
+    platform = Platform(
+        name="Test Platform",
+        organisation="Test Platform Ltd",
+        country=country,
+        user_suffixes=[suffix],
+        abuse=Contact(channel="email", address="abuse@platform.example"),
+        domestic_representative=representative,
+    )
     shipped = load_directories()
     platforms = Platforms(version="test", platforms=[platform])
     return Directories(shipped.partners, shipped.domestic, shipped.cdns, platforms)
@@ -273,17 +282,8 @@ def with_platform(platform: Platform) -> Directories:
 
 def test_a_kz_site_on_a_foreign_platforms_user_subdomain_is_not_domestic() -> None:
     # jcloud.kz is a private suffix of the PSL: say a foreign company ran it.
-    platform = Platform(
-        name="Foreign Cloud",
-        organisation="Foreign Cloud Ltd",
-        country="DE",
-        user_suffixes=["jcloud.kz"],
-        abuse=Contact(channel="email", address="abuse@foreign-cloud.example"),
-        domestic_representative=False,
-    )
-    facts = decide(
-        by_hand("shop.jcloud.kz", ip_country="DE"), Category.drugs, RULES, with_platform(platform)
-    )
+    directories = with_platform("DE", "jcloud.kz", representative=False)
+    facts = decide(by_hand("shop.jcloud.kz", ip_country="DE"), Category.drugs, RULES, directories)
     assert (facts.jurisdiction, facts.rule, facts.handled_by) == (
         "foreign",
         "platform_user_site",
@@ -294,20 +294,17 @@ def test_a_kz_site_on_a_foreign_platforms_user_subdomain_is_not_domestic() -> No
 
 
 def test_a_platform_with_a_domestic_representative_is_handled_at_home() -> None:
-    platform = Platform(
-        name="Big Platform",
-        organisation="Big Platform Inc.",
-        country="US",
-        user_suffixes=["github.io"],
-        abuse=Contact(channel="form", address="https://big.example/abuse"),
-        domestic_representative=True,
-    )
-    facts = decide(
-        by_hand("someone.github.io", ip_country="US"), Category.hate, RULES, with_platform(platform)
-    )
+    directories = with_platform("US", "github.io", representative=True)
+    facts = decide(by_hand("someone.github.io", ip_country="US"), Category.hate, RULES, directories)
     assert (facts.jurisdiction, facts.rule) == ("domestic", "platform_with_domestic_representative")
     # The directory lists no channel for its representative: said, not guessed.
     assert any("representative" in u.why for u in facts.unknowns)
+
+
+def test_a_user_site_on_a_platform_at_home_is_domestic() -> None:
+    directories = with_platform("KZ", "jcloud.kz", representative=False)
+    facts = decide(by_hand("shop.jcloud.kz", ip_country="DE"), Category.hate, RULES, directories)
+    assert (facts.jurisdiction, facts.rule, facts.country) == ("domestic", "platform_at_home", "KZ")
 
 
 @pytest.mark.parametrize(
