@@ -204,7 +204,7 @@ def read_facts(located: Located, rules: JurisdictionRules, directories: Director
     if platform is not None:
         if platform.country == home:
             platform_value = "home"
-        elif platform.domestic_representative:
+        elif platform.domestic_representative or directories.representative(platform):
             platform_value = "home_representative"
         else:
             platform_value = "foreign"
@@ -356,13 +356,15 @@ def find_recipients(
     domain, network, registration = located.domain, located.network, located.registration
     result = _Recipients()
     platform = reading.platform
-    user_site = platform is not None and domain.private_suffix
+    # A user's site, or a page on the platform's own domain: the platform hosts it and acts.
+    user_site = platform is not None
 
     if platform is not None:
-        if platform.domestic_representative:
+        representative = directories.representative(platform)
+        if platform.domestic_representative or representative is not None:
             result.add(
                 f"{platform.name} has a representative, but the directory lists no channel",
-                _listed(directories.domestic_match("platform", [platform.name]), home),
+                _listed(representative, home),
             )
         result.add(
             f"{platform.name} publishes no abuse channel",

@@ -108,6 +108,10 @@ class Directories:
                 return platform
         return None
 
+    def representative(self, platform: Platform) -> DomesticRecipient | None:
+        """The platform's legal representative at home, as the domestic directory lists it."""
+        return self.domestic_match("platform", [platform.name])
+
     def domestic_match(
         self, kind: RecipientKind, names: Iterable[str | None], asn: int | None = None
     ) -> DomesticRecipient | None:

@@ -96,7 +96,7 @@ class Stack(StartStop):
             report = json.loads(line)
             parts = urlsplit(report["url"])
             host = _ascii_host(parts.hostname or "")
-            if host in self.internet.hosts:
+            if host.removeprefix("www.") in self.internet.hosts:  # www. is an alias of each
                 report["url"] = self.internet.url(host, parts.path or "/")
             lines.append(json.dumps(report, ensure_ascii=False))
         path = self.settings.data_dir / "samples-sandbox.jsonl"

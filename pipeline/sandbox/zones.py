@@ -403,9 +403,13 @@ HOSTS = (
     # an IDN domain under .қаз (жаңалық.қаз);
     Host("xn--80aaqw4fuxvb.xn--80ao21a", "127.1.1.13", STEPPE, KZ_NAMES, "suicide",
          {"/": content.SUICIDE_KK}, registrant_country="KZ"),
-    # a user's site on a platform (a PSL private suffix).
+    # a user's site on a platform (a PSL private suffix);
     Host("kz-invest-club.wixsite.com", "127.1.5.12", PRAIRIE, None, "financial_pyramid",
          {"/": content.PYRAMID_RU}),
+    # a page on a platform's own domain, the platform having a representative at home in the
+    # sandbox's domestic directory (a stand-in: the real one serves nothing here).
+    Host("tiktok.com", "127.1.6.12", POLDER, SUMMIT, "cyberbullying",
+         {"/@class9b_gossip/video/7301": content.BULLYING_RU}),
 )  # fmt: skip
 
 DNS_NAMES = (

@@ -79,6 +79,9 @@ SITES = [
     # A user's site on a platform: the platform, not the registrar of wixsite.com.
     ("kz-invest-club.wixsite.com", Category.financial_pyramid, "foreign", "US",
      "platform_user_site", ["platform"]),
+    # A platform with a representative at home: the representative first, then the platform.
+    ("tiktok.com", Category.cyberbullying, "domestic", "KZ",
+     "platform_with_domestic_representative", ["platform", "platform"]),
 ]  # fmt: skip
 
 

@@ -42,7 +42,7 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
     ]
     went_on = [c for c in cases if c["outcome"] == "continue"]
     assert {c["stage"] for c in went_on} == {"jurisdiction"}
-    assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 11 + ["corrected"]
+    assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 12 + ["corrected"]
     [waiting] = [c for c in cases if c["outcome"] == "review"]
     assert waiting["category"] == "terrorism"  # always seen by a person
     by_link = {(urlsplit(c["url"]).hostname, urlsplit(c["url"]).path): c for c in cases}
@@ -70,6 +70,7 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
         "127.1.4.20": ("foreign", "DE", "hosted_abroad"),
         "shop.hidden-market.com": ("unknown", None, "cdn_fronted"),
         "kz-invest-club.wixsite.com": ("foreign", "US", "platform_user_site"),
+        "www.tiktok.com": ("domestic", "KZ", "platform_with_domestic_representative"),
     }
     csam_to = {r["kind"]: r["name"] for r in by_link["restricted-media.nl", "/"]["recipients"]}
     assert csam_to["partner_hotline"] == "Meldpunt Kinderporno"
