@@ -69,7 +69,7 @@ class NetworkLookup:
         data = {
             "asn": _as_int(fields[0]),
             "asn_cidr": fields[1] or None,
-            "asn_country": fields[2].upper() or None,
+            "asn_country": country_code(fields[2]),
             "asn_registry": registry,
             "asn_description": None,
         }
@@ -102,13 +102,29 @@ class NetworkLookup:
                 body = await response.content.read(_MAX_ANSWER)
         except (aiohttp.ClientError, TimeoutError) as problem:
             return Answer(None, source, error=f"rdap: {type(problem).__name__}")
-        try:
-            document = orjson.loads(body)
-            parsed = _RDAPNetwork(document)
-            parsed.parse()
-        except (orjson.JSONDecodeError, BaseIpwhoisException, ValueError, TypeError, KeyError):
-            return Answer(None, source, error="rdap: unusable answer (not an RDAP network)")
-        return Answer(network_facts(address, asn, parsed.vars, document).model_dump(), source)
+        return network_answer(address, asn, body, source)
+
+
+def network_answer(address: str, asn: dict[str, Any], body: bytes, source: str) -> Answer:
+    """The facts of an RDAP network answer's bytes, or why they are unusable."""
+    try:
+        document = orjson.loads(body)
+        parsed = _RDAPNetwork(document)
+        parsed.parse()
+        facts = network_facts(address, asn, parsed.vars, document)
+    except (BaseIpwhoisException, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        # Whatever a garbled answer makes the parser meet (orjson's and pydantic's errors are
+        # ValueErrors): the answer is unusable, the case goes on without it.
+        return Answer(None, source, error="rdap: unusable answer (not an RDAP network)")
+    return Answer(facts.model_dump(), source)
+
+
+def country_code(value: Any) -> str | None:
+    """An ISO 3166-1 alpha-2 code as registries write it, or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None
 
 
 def retry_after(value: str | None) -> float:
@@ -132,7 +148,7 @@ def network_facts(
         asn_description=asn.get("asn_description"),
         cidr=network.get("cidr") or asn.get("asn_cidr"),
         network_name=network.get("name"),
-        country=(network.get("country") or "").upper() or None,
+        country=country_code(network.get("country")),
         organisation=entity_name(raw, "registrant"),
         abuse_email=entity_email(raw, "abuse"),
     )

@@ -19,7 +19,7 @@ import orjson
 
 from pipeline.config import Settings
 from pipeline.lookups.memo import Answer
-from pipeline.lookups.network import entity_email, entity_name, retry_after
+from pipeline.lookups.network import country_code, entity_email, entity_name, retry_after
 from schemas.jurisdiction import RegistrationFacts
 
 # Served by the national registry's whois, not RDAP (punycode of .қаз included).
@@ -69,13 +69,7 @@ class RegistrationLookup:
                 body = await response.content.read(_WHOIS_MAX_BYTES * 4)
         except (aiohttp.ClientError, TimeoutError) as problem:
             return Answer(None, source, error=f"registration: {type(problem).__name__}")
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return Answer(None, source, error="registration: unusable answer (not JSON)")
-        if not isinstance(document, dict):
-            return Answer(None, source, error="registration: unusable answer (not an object)")
-        return Answer(rdap_registration(domain, document).model_dump(), source)
+        return registration_answer(domain, body, source)
 
     async def _kz_whois(self, domain: str) -> Answer:
         host, port = self._whois
@@ -90,6 +84,21 @@ class RegistrationLookup:
         if facts is None:
             return Answer(None, source, error="registration: unusable whois answer")
         return Answer(facts.model_dump(), source)
+
+
+def registration_answer(domain: str, body: bytes, source: str) -> Answer:
+    """The facts of an RDAP domain answer's bytes, or why they are unusable."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return Answer(None, source, error="registration: unusable answer (not JSON)")
+    if not isinstance(document, dict):
+        return Answer(None, source, error="registration: unusable answer (not an object)")
+    try:
+        facts = rdap_registration(domain, document)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return Answer(None, source, error="registration: unusable answer (not RDAP)")
+    return Answer(facts.model_dump(), source)
 
 
 async def _whois_query(host: str, port: int, domain: str) -> str:
@@ -144,13 +153,12 @@ def _vcard_country(entity: dict[str, Any]) -> str | None:
     for item in card[1]:
         if isinstance(item, list) and len(item) >= 4 and item[0] == "adr":
             parameters = item[1] if isinstance(item[1], dict) else {}
-            code = parameters.get("cc")
-            if isinstance(code, str) and len(code) == 2:
-                return code.upper()
+            code = country_code(parameters.get("cc"))
+            if code is not None:
+                return code
             value = item[3]
-            if isinstance(value, list) and value and isinstance(value[-1], str):
-                last = value[-1].strip()
-                return last.upper() if len(last) == 2 else None
+            if isinstance(value, list) and value:
+                return country_code(value[-1])
     return None
 
 
@@ -193,13 +201,13 @@ def kz_whois_registration(domain: str, text: str) -> RegistrationFacts | None:
         return None
     registrant = "organization using domain name"
     admin = "administrative contact/agent"
-    country = fields.get(f"{registrant}/country", "").upper()
+    country = country_code(fields.get(f"{registrant}/country"))
     email = fields.get(f"{admin}/email address", "")
     return RegistrationFacts(
         domain=domain,
         registrar=fields.get("current registar") or fields.get("registar created") or None,
         registrant=fields.get(f"{registrant}/organization name") or None,
-        registrant_country=country if len(country) == 2 else None,
+        registrant_country=country,
         admin_email=email.lower() if "@" in email else None,
         created=_iso_date(fields.get("domain created")),
         status=[s for s in status if s],

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pipeline.lookups.registration import kz_whois_registration, rdap_registration
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.lookups.network import network_answer
+from pipeline.lookups.registration import (
+    kz_whois_registration,
+    rdap_registration,
+    registration_answer,
+)
 from pipeline.sandbox import zones
 from pipeline.sandbox.whois import whois_text
 
@@ -101,3 +110,42 @@ def test_an_rdap_domain_answer_gives_registrar_abuse_and_registrant_country() ->
 def test_a_garbled_rdap_answer_gives_no_facts_rather_than_an_error() -> None:
     facts = rdap_registration("x.com", {"entities": [1, "two", {"roles": None}], "events": "no"})
     assert facts.registrar is None and facts.created is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+# Documents shaped like RDAP answers, with any value where a registry would put its fields.
+rdap_like = st.fixed_dictionaries(
+    {},
+    optional={
+        key: json_values
+        for key in ("objectClassName", "handle", "startAddress", "endAddress", "ipVersion",
+                    "name", "country", "status", "events", "entities", "ldhName")
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=rdap_like | json_values)
+def test_no_rdap_answer_makes_a_lookup_raise(document: object) -> None:
+    body = orjson.dumps(document)
+    network = network_answer("192.0.2.1", {"asn": 64500}, body, "test")
+    assert (network.data is None) == (network.error is not None)
+    registration = registration_answer("example.com", body, "test")
+    assert (registration.data is None) == (registration.error is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=400))
+def test_no_whois_text_makes_the_reader_raise(text: str) -> None:
+    kz_whois_registration("example.kz", text)
+
+
+def test_garbage_bytes_are_an_unusable_answer() -> None:
+    assert network_answer("192.0.2.1", {}, b"<html>moved</html>", "t").error is not None
+    assert registration_answer("x.com", b"\xff\xfe", "t").error is not None
