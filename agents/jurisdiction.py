@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.directories import Directories, load_directories
+from pipeline.directories import Directories, as_recipient, load_directories
 from pipeline.lookups.locate import Located, Locator, LocatorPolicy
 from pipeline.runtime.envelopes import envelope_output, input_event_id, next_envelope, read_envelope
 from pipeline.runtime.rules import RULES_DIR, RuleSet, load_rules
@@ -315,9 +315,7 @@ def _via(
 
 def _listed(entry: DomesticRecipient | None, home: str) -> Recipient | None:
     """A recipient of the domestic directory: its agreed channel, not the one lookups found."""
-    if entry is None:
-        return None
-    return _via(entry.kind, entry.name, entry.contact, "directory", home, entry.language)
+    return None if entry is None else as_recipient(entry, home)
 
 
 def _mailbox(

@@ -27,7 +27,7 @@ from schemas.directory import (
     Platform,
     Platforms,
 )
-from schemas.jurisdiction import RecipientKind
+from schemas.jurisdiction import Recipient, RecipientKind
 from schemas.report import Category
 
 
@@ -133,6 +133,19 @@ class Directories:
             for r in self.domestic.recipients
             if r.kind == kind and (not r.categories or category in r.categories)
         ]
+
+
+def as_recipient(entry: DomesticRecipient, home: str) -> Recipient:
+    """A recipient of the domestic directory, with its agreed channel."""
+    return Recipient(
+        kind=entry.kind,
+        name=entry.name,
+        channel=entry.contact.channel,
+        address=entry.contact.address,
+        country=home,
+        language=entry.language,
+        source="directory",
+    )
 
 
 def load_directories(files: DirectoryFiles | None = None) -> Directories:

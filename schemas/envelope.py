@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from schemas.dispatch import RoutingDecision
 from schemas.jurisdiction import JurisdictionFacts
 from schemas.report import Category, Channel
 
@@ -203,6 +204,7 @@ class CaseSnapshot(BaseModel):
     content: ContentFacts | None = None
     category: CategoryDecision | None = None
     jurisdiction: JurisdictionFacts | None = None
+    routing: RoutingDecision | None = None
 
 
 class Envelope(BaseModel):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from pipeline.broker.launcher import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
-from pipeline.cli.stages import STAGE_MODULES
+from pipeline.cli.stages import WORKERS
 from pipeline.cli.workers import worker_command
 from pipeline.config import Settings
 from pipeline.runtime.lifecycle import StartStop
@@ -71,7 +71,7 @@ class Stack(StartStop):
         # Each worker logs to a file of its own (JSON lines): the terminal stays readable.
         logs = self.settings.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for name in STAGE_MODULES:
+        for name in WORKERS:
             with (logs / f"{name}.log").open("ab") as log_file:
                 self.workers[name] = subprocess.Popen(
                     worker_command(name), env=self.env, stdout=log_file, stderr=log_file

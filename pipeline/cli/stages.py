@@ -16,13 +16,20 @@ STAGE_MODULES = {
     "content-check": "agents.content_check",
     "categorize": "agents.categorize",
     "jurisdiction": "agents.jurisdiction",
+    "dispatch": "agents.dispatch",
 }
+
+# Side services run by the same runtime, each its own consumer group, outside the case path.
+SERVICE_MODULES = {
+    "delivery": "pipeline.delivery.service",
+}
+WORKERS = {**STAGE_MODULES, **SERVICE_MODULES}
 
 
 def stage_spec(name: str) -> StageSpec:
-    if name not in STAGE_MODULES:
-        raise KeyError(f"unknown stage {name!r}; built so far: {', '.join(STAGE_MODULES)}")
-    spec: StageSpec = importlib.import_module(STAGE_MODULES[name]).SPEC
+    if name not in WORKERS:
+        raise KeyError(f"unknown stage {name!r}; built so far: {', '.join(WORKERS)}")
+    spec: StageSpec = importlib.import_module(WORKERS[name]).SPEC
     return spec
 
 

@@ -21,7 +21,7 @@ from pipeline.config import Settings
 from pipeline.runtime.ids import partition_for_key
 from pipeline.runtime.runner import StageProcessor
 from pipeline.runtime.shared import MemorySharedTable
-from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec
+from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec, Tick
 from schemas import SourceRef
 
 DEFAULT_PARTITIONS = 4
@@ -46,6 +46,7 @@ class MemoryContext(StageContext):
         self.spec = spec
         self.tables: dict[str, MemoryTable] = {}
         self.shared_tables: dict[str, MemorySharedTable] = {}
+        self.timers: list[Tick] = []
 
     def table(self, name: str, partitions: int) -> MemoryTable:
         # The changelog topic is named as Faust names it, so tests can tell its records apart.
@@ -54,6 +55,12 @@ class MemoryContext(StageContext):
 
     def shared(self, topic: str) -> MemorySharedTable:
         return self.shared_tables.setdefault(topic, MemorySharedTable())
+
+    def timer(self, interval: float, tick: Tick) -> None:
+        self.timers.append(tick)  # run by `StageHarness.tick()`, when a test says
+
+    def owns(self, key: bytes) -> bool:
+        return True  # the harness is every partition's worker
 
 
 @dataclass
@@ -126,6 +133,14 @@ class StageHarness:
             for out in outputs
             if out.topic in self.spec.inputs
         ]
+
+    async def tick(self) -> list[Outbound]:
+        """Run the stage's timers once, as a worker's clock would: their outputs."""
+        produced = []
+        for tick in self.context.timers:
+            produced.extend(await tick())
+        self.outputs.extend(produced)
+        return produced
 
     def on(self, topic: str) -> list[Outbound]:
         """Every output so far to `topic`."""

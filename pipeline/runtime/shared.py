@@ -109,6 +109,12 @@ class KafkaSharedTable:
         self._sends.add(send)
         send.add_done_callback(self._sent)
 
+    def remember(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._data.items())
+
     def _sent(self, send: asyncio.Future[Any]) -> None:
         self._sends.discard(send)
         if not send.cancelled() and send.exception() is not None:
@@ -144,3 +150,9 @@ class MemorySharedTable:
 
     def put(self, key: str, value: Any) -> None:
         self.data[key] = value
+
+    def remember(self, key: str, value: Any) -> None:
+        self.data[key] = value
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self.data.items())

@@ -77,6 +77,15 @@ class SharedTable(Protocol):
         """Keep the entry here and publish it to the other workers in the background."""
         ...
 
+    def remember(self, key: str, value: Any) -> None:
+        """Keep the entry here only: it reaches the topic as one of the event's outputs."""
+        ...
+
+    def items(self) -> list[tuple[str, Any]]: ...
+
+
+Tick = Callable[[], Awaitable[list["Outbound"]]]
+
 
 _Options = TypeVar("_Options", bound=BaseSettings)
 
@@ -100,6 +109,15 @@ class StageContext:
 
     def shared(self, topic: str) -> SharedTable:
         """A table on `topic` shared by all of the stage's workers (declare it in `outputs`)."""
+        raise NotImplementedError
+
+    def timer(self, interval: float, tick: Tick) -> None:
+        """Run `tick` every `interval` seconds; its outputs are delivered like an event's."""
+        raise NotImplementedError
+
+    def owns(self, key: bytes) -> bool:
+        """This worker holds the input partition that `key` leads to (work of scheduled
+        entries is done once, by the owner)."""
         raise NotImplementedError
 
     def on_shutdown(self, close: Callable[[], Awaitable[None]]) -> None:

@@ -19,6 +19,9 @@ INTAKE = "hotline.intake"
 REJECTED = "hotline.rejected"
 TERMINATED = "hotline.terminated"
 REVIEW = "hotline.review"
+# Notices and their receipts: written by dispatch and delivery, read by the ledger and operators.
+NOTICES = "hotline.notices"
+DELIVERIES = "hotline.deliveries"
 
 
 def dead_letter_topic(stage: str) -> str:

@@ -27,11 +27,12 @@ from mode import BaseSignalT
 from pipeline.config import Settings
 from pipeline.runtime import faust_patches
 from pipeline.runtime.commits import commit_offsets
+from pipeline.runtime.ids import partition_for_key
 from pipeline.runtime.offsets import OffsetTracker, Partition
 from pipeline.runtime.profile import profile_for
 from pipeline.runtime.runner import StageProcessor
 from pipeline.runtime.shared import KafkaSharedTable
-from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec
+from pipeline.runtime.stage import Inbound, Outbound, StageContext, StageSpec, Tick
 from schemas import SourceRef
 
 log = structlog.get_logger("hotline.worker")
@@ -87,10 +88,14 @@ class FaustTable:
 
 
 class FaustContext(StageContext):
-    def __init__(self, app: faust.App, settings: Settings, bootstrap: str) -> None:
+    def __init__(
+        self, app: faust.App, settings: Settings, bootstrap: str, spec: StageSpec, partitions: int
+    ) -> None:
         super().__init__(settings)
         self.app = app
         self.bootstrap = bootstrap
+        self.inputs = set(spec.inputs)
+        self.partitions = partitions
 
     def table(self, name: str, partitions: int) -> FaustTable:
         return FaustTable(self.app.Table(name, default=None, partitions=partitions))
@@ -99,6 +104,17 @@ class FaustContext(StageContext):
         table = KafkaSharedTable(topic, self.bootstrap, self.settings)
         self.on_shutdown(table.stop)
         return table
+
+    def timer(self, interval: float, tick: Tick) -> None:
+        async def run() -> None:
+            await deliver(self.app, await tick())
+
+        self.app.timer(interval=interval)(run)
+
+    def owns(self, key: bytes) -> bool:
+        assignment = self.app.consumer.assignment() if self.app.consumer else set()
+        mine = {tp.partition for tp in assignment if tp.topic in self.inputs}
+        return bool(mine) and partition_for_key(key, self.partitions) in mine
 
 
 def faust_app(app_id: str, settings: Settings, bootstrap: str, partitions: int) -> faust.App:
@@ -124,7 +140,7 @@ def build_stage_app(
     spec: StageSpec, settings: Settings, bootstrap: str, partitions: int
 ) -> tuple[faust.App, StageProcessor]:
     app = faust_app(f"hotline-{spec.name}", settings, bootstrap, partitions)
-    context = FaustContext(app, settings, bootstrap)
+    context = FaustContext(app, settings, bootstrap, spec, partitions)
     processor = StageProcessor(spec, spec.build(context), settings)
 
     async def commit(points: dict[Partition, int]) -> dict[Partition, int]:

@@ -23,7 +23,14 @@ from pipeline.sandbox.dns import DnsServer
 from pipeline.sandbox.httpd import bind, bind_shared, serve
 from pipeline.sandbox.loop import LoopThread
 from pipeline.sandbox.rdap import RdapCounter
-from pipeline.sandbox.sinks import FAIL_PATH, ReceivedMail, SmtpSink, WebhookCall, build_webhook_app
+from pipeline.sandbox.sinks import (
+    FAIL_PATH,
+    FLAKY_PATH,
+    ReceivedMail,
+    SmtpSink,
+    WebhookCall,
+    build_webhook_app,
+)
 from pipeline.sandbox.whois import WhoisServer
 from pipeline.sandbox.zones import CANARY_ADDRESS, RDAP_ADDRESS, WEBHOOK_ADDRESS
 
@@ -62,7 +69,7 @@ class Sandbox(StartStop):
         self._dns = DnsServer(latency, self._zone_hosts)
         self._whois = WhoisServer(latency, self._zone_hosts)
         self._rdap = RdapCounter()
-        self._smtp = SmtpSink()
+        self._smtp = SmtpSink(latency)
         self._loop: LoopThread | None = None
         self._runners: list[web.AppRunner] = []
         self._sockets: list[socket.socket] = []
@@ -78,6 +85,16 @@ class Sandbox(StartStop):
     @property
     def mailbox(self) -> list[ReceivedMail]:
         return self._smtp.mailbox
+
+    @property
+    def smtp_refused(self) -> int:
+        """Messages the SMTP sink refused (flaky and broken mailboxes)."""
+        return self._smtp.refused
+
+    @property
+    def webhook_flaky_url(self) -> str:
+        """An endpoint that answers 503 twice per Idempotency-Key, then 200."""
+        return self.url(WEBHOOK_ADDRESS, FLAKY_PATH + "/notices")
 
     @property
     def rdap_url(self) -> str:
@@ -103,6 +120,8 @@ class Sandbox(StartStop):
             "HOTLINE_FETCH_ALLOW_NETWORKS": self.network,
             "HOTLINE_RDAP_URL": self.rdap_url,
             "HOTLINE_KZ_WHOIS_SERVER": f"{_LOOPBACK}:{self._whois.port}",
+            "HOTLINE_SMTP_HOST": _LOOPBACK,
+            "HOTLINE_SMTP_PORT": str(self.smtp_port),
             "HOTLINE_HASH_BANKS": str(write_banks(banks_dir)),
         }
 

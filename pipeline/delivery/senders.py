@@ -1,0 +1,110 @@
+"""Sending a notice: e-mail through the configured relay (aiosmtplib, connections kept for
+reuse), or a webhook POST signed with HMAC. A failure raises `SendFailed` with the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiohttp
+import aiosmtplib
+
+from pipeline.delivery.options import DeliveryOptions
+from pipeline.delivery.signing import KEY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from schemas.dispatch import Notice
+
+
+class SendFailed(Exception):
+    """The recipient's server did not take the notice (the message says what it answered)."""
+
+
+def email_message(notice: Notice, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = notice.recipient.address
+    message["Subject"] = notice.subject
+    message["Date"] = format_datetime(notice.issued_at)
+    # The idempotency key travels as the Message-ID: a resend after a crash is a duplicate the
+    # recipient's mail system can drop.
+    message["Message-ID"] = f"<{notice.idempotency_key}@hotline.notices>"
+    message["X-Hotline-Case"] = notice.case_id
+    message[KEY_HEADER] = notice.idempotency_key
+    message.set_content(notice.body)
+    message["Content-Language"] = notice.language  # after set_content, which resets Content-*
+    return message
+
+
+class SmtpSender:
+    """At most `size` connections to the relay, each reused for the next message."""
+
+    def __init__(self, options: DeliveryOptions, size: int) -> None:
+        self._options = options
+        self._slots = asyncio.Semaphore(size)
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        options = self._options
+        client = aiosmtplib.SMTP(
+            hostname=options.smtp_host,
+            port=options.smtp_port,
+            timeout=options.smtp_timeout,
+            start_tls=options.smtp_starttls,
+        )
+        await client.connect()
+        if options.smtp_username:
+            await client.login(options.smtp_username, options.smtp_password.get_secret_value())
+        return client
+
+    async def send(self, notice: Notice) -> str:
+        message = email_message(notice, self._options.smtp_from)
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            try:
+                if client is None or not client.is_connected:
+                    client = await self._connect()
+                _, answer = await client.send_message(message)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                if client is not None:
+                    client.close()  # a connection that failed mid-message is not reused
+                raise SendFailed(f"smtp: {error}") from error
+            self._idle.append(client)
+            return answer
+
+    async def close(self) -> None:
+        for client in self._idle:
+            client.close()
+        self._idle = []
+
+
+class WebhookSender:
+    def __init__(self, options: DeliveryOptions) -> None:
+        self._secret = options.webhook_secret.get_secret_value().encode()
+        self._timeout = aiohttp.ClientTimeout(total=options.webhook_timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, notice: Notice) -> str:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        body = notice.model_dump_json().encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(self._secret, timestamp, body),
+            KEY_HEADER: notice.idempotency_key,
+        }
+        try:
+            async with self._session.post(
+                notice.recipient.address, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                if not 200 <= response.status < 300:
+                    raise SendFailed(f"webhook: HTTP {response.status}")
+                return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise SendFailed(f"webhook: {type(error).__name__}: {error}") from error
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
