@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schemas.directory import Cdns, DomesticDirectory, PartnerHotlines, Platforms
+from schemas.dispatch import DeliveryReceipt, Notice
 from schemas.envelope import Envelope
 from schemas.records import DeadLetter, Rejection, ReviewDecision
 from schemas.report import Report
@@ -18,6 +19,8 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "rejection.json": Rejection,
     "dead-letter.json": DeadLetter,
     "review-decision.json": ReviewDecision,
+    "notice.json": Notice,
+    "delivery-receipt.json": DeliveryReceipt,
     # The directories operators edit (rules/directories/, rules/jurisdiction/).
     "partner-hotlines.json": PartnerHotlines,
     "domestic-directory.json": DomesticDirectory,

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +27,14 @@ broker_app = typer.Typer(help="The embedded broker.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, reported as ratios measured in one run.")
 review_app = typer.Typer(help="The analysts' review queue.", no_args_is_help=True)
 eval_app = typer.Typer(help="Stage decisions measured on labelled data.", no_args_is_help=True)
+notices_app = typer.Typer(help="Notices sent and their deadlines.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(stage_app, name="stage")
 app.add_typer(schema_app, name="schema")
 app.add_typer(broker_app, name="broker")
 app.add_typer(bench_app, name="bench")
 app.add_typer(review_app, name="review")
+app.add_typer(notices_app, name="notices")
 app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
@@ -179,6 +182,43 @@ def submit(
     receipts = asyncio.run(submit_lines(settings, current_bootstrap(settings), lines, console))
     for receipt in receipts:
         print(json.dumps(receipt))
+
+
+# ---------------------------------------------------------------- notices
+
+
+@notices_app.command("overdue")
+def notices_overdue(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per notice.")] = False,
+) -> None:
+    """Notices past their deadline that no one has confirmed, the latest first overdue."""
+    from pipeline.cli.notices import notice_states, overdue_rows, overdue_table
+
+    settings = get_settings()
+    states = asyncio.run(notice_states(current_bootstrap(settings)))
+    rows = overdue_rows(states, datetime.now(UTC))
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    else:
+        Console(width=None if sys.stdout.isatty() else 160).print(overdue_table(rows))
+
+
+@notices_app.command("confirm")
+def notices_confirm(
+    key: str,
+    by: Annotated[str, typer.Option(help="Who confirms (an operator).")],
+    note: Annotated[str, typer.Option(help="What the recipient did.")] = "",
+) -> None:
+    """Record that a notice's recipient acted (or a form was filed): it is no longer overdue."""
+    from pipeline.cli.notices import confirm
+
+    settings = get_settings()
+    try:
+        receipt = asyncio.run(confirm(settings, current_bootstrap(settings), key, by, note))
+    except KeyError as error:
+        raise fail(str(error.args[0])) from None
+    print(receipt.model_dump_json())
 
 
 # ---------------------------------------------------------------- schemas
@@ -433,7 +473,13 @@ def demo(
 ) -> None:
     """Run the sample reports through every stage built so far against the sandbox internet,
     offline, print how each case ended, and stop."""
-    from pipeline.cli.demo import case_ends, recipients_table, summaries, summary_table
+    from pipeline.cli.demo import (
+        case_ends,
+        notices_settled,
+        notices_table,
+        summaries,
+        summary_table,
+    )
     from pipeline.cli.stack import Stack, StackError
     from pipeline.cli.submit import submit_lines
 
@@ -445,9 +491,11 @@ def demo(
             receipts = asyncio.run(submit_lines(settings, stack.bootstrap, reports, console))
             case_ids = [r["case_id"] for r in receipts if "case_id" in r]
             ends = asyncio.run(case_ends(stack.bootstrap, set(case_ids), timeout, console))
+            notices = asyncio.run(notices_settled(stack.bootstrap, ends, timeout / 2, console))
+            at_sink = set(stack.mailbox())
     except StackError as error:
         raise fail(str(error)) from None
-    rows = summaries(case_ids, ends)
+    rows = summaries(case_ids, ends, notices, at_sink)
     if as_json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -455,7 +503,7 @@ def demo(
         # Wide enough for the table when the output is a file or a pipe.
         wide = Console(width=None if sys.stdout.isatty() else 150)
         wide.print(summary_table(rows))
-        wide.print(recipients_table(rows))
+        wide.print(notices_table(rows))
     if len(ends) < len(case_ids):
         raise fail(f"{len(case_ids) - len(ends)} cases did not finish within {timeout}s")
 

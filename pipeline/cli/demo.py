@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipeline.cli.stages import final_output
 from pipeline.runtime.kafka_io import read_topic
-from pipeline.runtime.topics import REVIEW, TERMINATED
+from pipeline.runtime.topics import DELIVERIES, NOTICES, REVIEW, TERMINATED
 
 
 async def case_ends(
@@ -35,7 +35,42 @@ async def case_ends(
             await asyncio.sleep(1.0)
 
 
-def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+async def notices_settled(
+    bootstrap: str, ends: dict[str, dict[str, Any]], timeout: float, console: Console
+) -> dict[str, dict[str, Any]]:
+    """Each dispatched case's notices with their latest receipt, waiting up to `timeout`
+    seconds for the delivery worker to have answered for all of them."""
+    wanted = {
+        key
+        for end in ends.values()
+        for key in (end["case"].get("routing") or {}).get("notices", [])
+    }
+    found: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    with console.status("waiting for the notices") as status:
+        while True:
+            receipts = {}
+            for record in await read_topic(bootstrap, DELIVERIES):
+                receipt = orjson.loads(record.value)
+                receipts[receipt["idempotency_key"]] = receipt
+            for record in await read_topic(bootstrap, NOTICES):
+                notice = orjson.loads(record.value)
+                key = notice.get("idempotency_key")
+                if key in wanted:
+                    found[key] = {**notice, "receipt": receipts.get(key)}
+            answered = sum(1 for key in wanted if (found.get(key) or {}).get("receipt"))
+            status.update(f"waiting for the notices: {answered} of {len(wanted)} answered")
+            if answered == len(wanted) or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(1.0)
+
+
+def summaries(
+    case_ids: list[str],
+    ends: dict[str, dict[str, Any]],
+    notices: dict[str, dict[str, Any]] | None = None,
+    at_sink: set[str] | None = None,
+) -> list[dict[str, Any]]:
     """One line per case: where and how it ended, and what was found and kept."""
     lines = []
     for case_id in case_ids:
@@ -47,6 +82,8 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
         content = case.get("content") or {}
         found = case.get("category") or {}
         located = case.get("jurisdiction") or {}
+        routing = case.get("routing") or {}
+        sent = [(notices or {}).get(key) for key in routing.get("notices", [])]
         lines.append(
             {
                 "case_id": case_id,
@@ -68,6 +105,7 @@ def summaries(case_ids: list[str], ends: dict[str, dict[str, Any]]) -> list[dict
                     {"kind": r["kind"], "name": r["name"], "address": r["address"]}
                     for r in located.get("recipients", [])
                 ],
+                "notices": [_sent(n, at_sink or set()) for n in sent if n is not None],
             }
         )
     return lines
@@ -95,20 +133,47 @@ def summary_table(lines: list[dict[str, Any]]) -> Table:
     return table
 
 
-def recipients_table(lines: list[dict[str, Any]]) -> Table:
-    """Who can act on each case that went through jurisdiction, and where to reach them."""
-    table = Table(title="Who can act on each case")
-    for column in ("case", "recipient", "name", "address"):
-        table.add_column(column, no_wrap=column in ("case", "address"))
+def _sent(notice: dict[str, Any], at_sink: set[str]) -> dict[str, Any]:
+    receipt = notice.get("receipt") or {}
+    return {
+        "key": notice["idempotency_key"],
+        "kind": notice["kind"],
+        "recipient": notice["recipient"]["kind"],
+        "name": notice["recipient"]["name"],
+        "address": notice["recipient"]["address"],
+        "language": notice["language"],
+        "deadline": notice["deadline"],
+        "status": receipt.get("status"),
+        "at_sink": notice["idempotency_key"] in at_sink,
+    }
+
+
+def notices_table(lines: list[dict[str, Any]]) -> Table:
+    """Every notice of the dispatched cases, its recipient, and what became of it."""
+    table = Table(title="Notices sent, as the sandbox's sinks received them")
+    for column in ("case", "notice", "to", "address", "lang", "due", "delivery"):
+        table.add_column(column, no_wrap=column != "address")
     for line in lines:
-        for n, recipient in enumerate(line.get("recipients") or []):
+        for n, notice in enumerate(line.get("notices") or []):
             table.add_row(
                 line["case_id"] if n == 0 else "",
-                recipient["kind"],
-                recipient["name"],
-                recipient["address"],
+                notice["kind"].replace("_", " "),
+                notice["recipient"].replace("_", " "),
+                notice["address"],
+                notice["language"],
+                notice["deadline"][:10],
+                _delivery(notice),
             )
     return table
+
+
+def _delivery(notice: dict[str, Any]) -> str:
+    status = notice["status"]
+    if status == "delivered":
+        return "[green]mailed (at the sink)[/]" if notice["at_sink"] else "[green]delivered[/]"
+    if status == "manual":
+        return "[cyan]form: by hand[/]"
+    return f"[yellow]{status or 'not yet'}[/]"
 
 
 def _where(line: dict[str, Any]) -> str:

@@ -104,6 +104,17 @@ class Stack(StartStop):
         path.write_text("\n".join(lines) + "\n")
         return path
 
+    def mailbox(self) -> list[str]:
+        """Idempotency keys of the notices the sandbox's SMTP sink received (Message-IDs)."""
+        if self.internet is None:
+            return []
+        keys = []
+        for mail in self.internet.mailbox:
+            for line in mail.data.split(b"\r\n\r\n", 1)[0].splitlines():
+                if line.lower().startswith(b"message-id:"):
+                    keys.append(line.split(b":", 1)[1].strip().strip(b"<>").split(b"@")[0].decode())
+        return keys
+
     def stop(self) -> None:
         """Workers first (they commit what they finished), then the sandbox and our broker."""
         for worker in self.workers.values():

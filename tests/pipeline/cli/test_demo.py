@@ -41,7 +41,7 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
         ("url-verify", "not_found"),
     ]
     went_on = [c for c in cases if c["outcome"] == "continue"]
-    assert {c["stage"] for c in went_on} == {"jurisdiction"}
+    assert {c["stage"] for c in went_on} == {"dispatch"}
     assert sorted(c["verdict"] for c in went_on) == ["confirmed"] * 12 + ["corrected"]
     [waiting] = [c for c in cases if c["outcome"] == "review"]
     assert waiting["category"] == "terrorism"  # always seen by a person
@@ -75,3 +75,15 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
     csam_to = {r["kind"]: r["name"] for r in by_link["restricted-media.nl", "/"]["recipients"]}
     assert csam_to["partner_hotline"] == "Meldpunt Kinderporno"
     assert by_link["shop.hidden-market.com", "/"]["recipients"][-1]["name"] == "Cloudflare"
+    # Every dispatched case sent notices: mailed ones reached the sandbox's SMTP sink once,
+    # forms wait for a person.
+    notices = [n for c in went_on for n in c["notices"]]
+    assert all(c["notices"] for c in went_on)
+    assert {n["status"] for n in notices} == {"delivered", "manual"}
+    assert all(n["at_sink"] == (n["status"] == "delivered") for n in notices)
+    csam_notices = {
+        (n["kind"], n["recipient"]) for n in by_link["restricted-media.nl", "/"]["notices"]
+    }
+    assert ("criminal_referral", "law_enforcement") in csam_notices
+    tiktok = by_link["www.tiktok.com", "/@class9b_gossip/video/7301"]["notices"]
+    assert tiktok[0]["address"].startswith("kz-representative@")
