@@ -287,6 +287,23 @@ def bench_jurisdiction(
     print(json.dumps(result))  # one line, the last on stdout: for scripts
 
 
+@bench_app.command("dispatch")
+def bench_dispatch(
+    notices: Annotated[int, typer.Option(help="How many notices to deliver.")] = 3_000,
+    latency: Annotated[float, typer.Option(help="Seconds the SMTP sink takes per message.")] = 0.05,
+    concurrency: Annotated[int, typer.Option(help="Notices in flight in the worker.")] = 32,
+) -> None:
+    """The delivery worker mailing notices to the sandbox's SMTP sink: the rate against the
+    bound C / latency, and CPU per notice of each process."""
+    from pipeline.cli.bench.dispatch import run_dispatch_bench
+
+    if latency <= 0 or concurrency < 1 or notices < 1:
+        raise fail("--latency above 0 s, --concurrency and --notices at least 1")
+    configure_logging("warning")
+    result = asyncio.run(run_dispatch_bench(get_settings(), notices, latency, concurrency, console))
+    print(json.dumps(result))  # one line, the last on stdout: for scripts
+
+
 @bench_app.command("categorize")
 def bench_categorize(
     texts: Annotated[int, typer.Option(help="How many 10 KiB texts to decide.")] = 2_000,

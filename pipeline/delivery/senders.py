@@ -4,8 +4,9 @@ reuse), or a webhook POST signed with HMAC. A failure raises `SendFailed` with t
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
-from email.message import EmailMessage
+from email.header import Header
 from email.utils import format_datetime
 
 import aiohttp
@@ -20,20 +21,33 @@ class SendFailed(Exception):
     """The recipient's server did not take the notice (the message says what it answered)."""
 
 
-def email_message(notice: Notice, sender: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = notice.recipient.address
-    message["Subject"] = notice.subject
-    message["Date"] = format_datetime(notice.issued_at)
-    # The idempotency key travels as the Message-ID: a resend after a crash is a duplicate the
-    # recipient's mail system can drop.
-    message["Message-ID"] = f"<{notice.idempotency_key}@hotline.notices>"
-    message["X-Hotline-Case"] = notice.case_id
-    message[KEY_HEADER] = notice.idempotency_key
-    message.set_content(notice.body)
-    message["Content-Language"] = notice.language  # after set_content, which resets Content-*
-    return message
+def _header(value: str) -> str:
+    """A header value: one line, RFC 2047-encoded when it is not ASCII."""
+    value = " ".join(value.split())  # no CR or LF can start a header of its own
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def email_bytes(notice: Notice, sender: str) -> bytes:
+    """The message as sent, built directly: the `email` package's header machinery took half
+    of the worker's time for messages that need none of it."""
+    key = notice.idempotency_key
+    body = base64.encodebytes(notice.body.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
+    headers = [
+        f"From: {_header(sender)}",
+        f"To: {_header(notice.recipient.address)}",
+        f"Subject: {_header(notice.subject)}",
+        f"Date: {format_datetime(notice.issued_at)}",
+        # The idempotency key travels as the Message-ID: a resend after a crash is a duplicate
+        # the recipient's mail system can drop.
+        f"Message-ID: <{key}@hotline.notices>",
+        f"{KEY_HEADER}: {key}",
+        f"X-Hotline-Case: {_header(notice.case_id)}",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        f"Content-Language: {notice.language}",
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n" + body).encode("ascii")
 
 
 class SmtpSender:
@@ -58,13 +72,14 @@ class SmtpSender:
         return client
 
     async def send(self, notice: Notice) -> str:
-        message = email_message(notice, self._options.smtp_from)
+        message = email_bytes(notice, self._options.smtp_from)
+        sender = self._options.smtp_from
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             try:
                 if client is None or not client.is_connected:
                     client = await self._connect()
-                _, answer = await client.send_message(message)
+                _, answer = await client.sendmail(sender, [notice.recipient.address], message)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 if client is not None:
                     client.close()  # a connection that failed mid-message is not reused

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
@@ -28,11 +29,15 @@ async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AI
 
 
 async def assigned_consumer(
-    bootstrap: str, topic: str
+    bootstrap: str, topic: str, **options: Any
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A group-less consumer of every partition of `topic`, positioned at the beginning."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **options,
     )
     await consumer.start()
     for _ in range(100):  # the assignment follows the first metadata answer

@@ -51,7 +51,11 @@ class KafkaSharedTable:
             **profile_for(self._settings.broker).producer_settings(),
         )
         await self._producer.start()
-        self._consumer, assigned = await assigned_consumer(self._bootstrap, self.topic)
+        # Fetches wait to fill a little: a busy table is then read in a few large fetches, not
+        # one per record (the broker's time, on a small machine).
+        self._consumer, assigned = await assigned_consumer(
+            self._bootstrap, self.topic, fetch_max_wait_ms=250, fetch_min_bytes=64 * 1024
+        )
         self._reader = asyncio.create_task(self._read(assigned), name=f"shared:{self.topic}")
 
     async def _read(self, assigned: list[TopicPartition]) -> None:
