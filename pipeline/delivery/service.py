@@ -107,7 +107,9 @@ def build(context: StageContext) -> Handler:
         notice: Notice, status: DeliveryStatus, attempts: int, detail: str = ""
     ) -> Outbound:
         made = receipt(notice, status, attempts, detail)
-        receipts.remember(notice.idempotency_key, made.model_dump(mode="json"))
+        # What the next look needs: the status, and a held notice itself (as the topic has it).
+        kept = made.model_dump(mode="json") if status == "held" else {"status": status}
+        receipts.remember(notice.idempotency_key, kept)
         return Outbound(
             DELIVERIES,
             notice.idempotency_key.encode(),

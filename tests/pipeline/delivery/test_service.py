@@ -254,3 +254,19 @@ def test_bad_input_is_dead_lettered(sandbox_settings: Settings) -> None:
 
     (out,) = run(go())
     assert out.topic == "hotline.dlq.delivery"
+
+
+def test_a_message_reads_back_as_sent_in_any_language() -> None:
+    from email import message_from_bytes, policy
+
+    from pipeline.delivery.senders import email_bytes
+
+    subject = (
+        "[HL-1] Құқыққа қайшы контентті жою туралы талап: заңсыз құмар ойындар, best-casino.kz"
+    )
+    sent = notice("abuse@host.kz.test", subject=subject, body="Мерзімі: ертең.\nNext line.")
+    parsed = message_from_bytes(email_bytes(sent, "notices@hotline.kz.test"), policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed.get_content().splitlines() == ["Мерзімі: ертең.", "Next line."]
+    assert parsed["Message-ID"] == f"<{sent.idempotency_key}@hotline.notices>"
+    assert all(len(line) <= 78 for line in email_bytes(sent, "n@h.kz").split(b"\r\n"))
