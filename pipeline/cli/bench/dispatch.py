@@ -10,15 +10,12 @@ CPU per notice of the worker, the broker and this process (the sink, the reader)
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Console
 
-from pipeline.broker.launcher import embedded_broker
-from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_stage
-from pipeline.cli.bench.verify import CpuMeter
+from pipeline.cli.bench.scratch import per_item_ms, publish, scratch_broker, timed_workers
 from pipeline.config import Settings
 from pipeline.runtime.topics import DELIVERIES, NOTICES
 from pipeline.sandbox import Sandbox
@@ -73,19 +70,9 @@ async def run_dispatch_bench(
             )
             env = {**sandbox.pipeline_env(bench.data_dir / "banks"),
                    "HOTLINE_CONCURRENCY": str(concurrency)}  # fmt: skip
-            worker = start_stage(bench, "delivery", **env)
-            pids = {"delivery": worker.pid, "sink_and_reader": os.getpid()}
-            broker_pid = embedded_broker(bench).pid
-            if broker_pid is not None:
-                pids["broker"] = broker_pid
-            cpu = CpuMeter(pids)
-            try:
-                span = await output_span(bench.bootstrap or "", [DELIVERIES], count, timeout=900,
-                                         on_first=cpu.start)  # fmt: skip
-                cpu.stop()
-            finally:
-                worker.terminate()
-                worker.wait(timeout=60)
+            span, used = await timed_workers(
+                bench, ["delivery"], [DELIVERIES], count, env, here="sink_and_reader"
+            )
             mailed = len(sandbox.mailbox)
     achieved = count / span
     bound = concurrency / latency
@@ -99,7 +86,5 @@ async def run_dispatch_bench(
         "ratio": round(achieved / bound, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": achieved / bound >= TARGET_RATIO,
-        "cpu_ms_per_notice": {
-            name: round(seconds * 1000 / count, 2) for name, seconds in cpu.used.items()
-        },
+        "cpu_ms_per_notice": per_item_ms(used, count),
     }

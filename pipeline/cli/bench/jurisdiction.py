@@ -13,15 +13,12 @@ broker and this process (sandbox, reader) over the same span is printed.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 
-from pipeline.broker.launcher import embedded_broker
-from pipeline.cli.bench.scratch import output_span, publish, scratch_broker, start_stage
-from pipeline.cli.bench.verify import CpuMeter
+from pipeline.cli.bench.scratch import per_item_ms, publish, scratch_broker, timed_workers
 from pipeline.cli.stages import stage_spec
 from pipeline.config import Settings
 from pipeline.sandbox import Sandbox, zones
@@ -73,25 +70,11 @@ async def run_jurisdiction_bench(
             )
             env = {**sandbox.pipeline_env(bench.data_dir / "banks"),
                    "HOTLINE_CONCURRENCY": str(concurrency)}  # fmt: skip
-            worker = start_stage(bench, STAGE, **env)
-            pids = {STAGE: worker.pid, "sandbox_and_reader": os.getpid()}
-            broker_pid = embedded_broker(bench).pid
-            if broker_pid is not None:
-                pids["broker"] = broker_pid
-            cpu = CpuMeter(pids)
             before = sandbox.lookups()
-            try:
-                span = await output_span(
-                    bench.bootstrap or "",
-                    [stage_spec(STAGE).forward],
-                    cases,
-                    timeout=900,
-                    on_first=cpu.start,
-                )
-                cpu.stop()
-            finally:
-                worker.terminate()
-                worker.wait(timeout=60)
+            outputs = [stage_spec(STAGE).forward]
+            span, used = await timed_workers(
+                bench, [STAGE], outputs, cases, env, here="sandbox_and_reader"
+            )
             asked = {kind: sandbox.lookups()[kind] - before[kind] for kind in before}
     lookups = sum(asked.values())
     achieved = cases / span
@@ -111,7 +94,5 @@ async def run_jurisdiction_bench(
         "ratio": round(achieved / bound, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": achieved / bound >= TARGET_RATIO and rdap <= RDAP_GOAL,
-        "cpu_ms_per_case": {
-            name: round(seconds * 1000 / cases, 2) for name, seconds in cpu.used.items()
-        },
+        "cpu_ms_per_case": per_item_ms(used, cases),
     }

@@ -106,3 +106,52 @@ def cpu_seconds(pid: int) -> float:
     # The command name (field 2) may hold spaces: count the fields after its closing ")".
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time of each process between `start` (the first output) and `stop` (the last):
+    start-up and group joins are left out, as they are of the rate."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._started: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._started = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def stop(self) -> None:
+        self.used = {
+            name: cpu_seconds(pid) - self._started[name] for name, pid in self.pids.items()
+        }
+
+
+async def timed_workers(
+    settings: Settings, stages: list[str], outputs: list[str], expected: int, env: dict[str, str],
+    here: str,
+) -> tuple[float, dict[str, float]]:  # fmt: skip
+    """Run a worker of each of `stages` until `expected` records are on `outputs`: the span
+    between the first and the last, and the CPU seconds each process used over it (the
+    workers, the broker, and this one, named `here`: what it serves shares the cores)."""
+    workers = {stage: start_stage(settings, stage, **env) for stage in stages}
+    pids = {stage: worker.pid for stage, worker in workers.items()}
+    pids[here] = os.getpid()
+    broker_pid = embedded_broker(settings).pid
+    if broker_pid is not None:
+        pids["broker"] = broker_pid
+    cpu = CpuMeter(pids)
+    try:
+        span = await output_span(
+            settings.bootstrap or "", outputs, expected, timeout=900, on_first=cpu.start
+        )
+        cpu.stop()
+    finally:
+        for worker in workers.values():
+            worker.terminate()
+        for worker in workers.values():
+            worker.wait(timeout=60)
+    return span, cpu.used
+
+
+def per_item_ms(used: dict[str, float], count: int) -> dict[str, float]:
+    return {name: round(seconds * 1000 / count, 2) for name, seconds in used.items()}

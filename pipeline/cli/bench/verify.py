@@ -15,19 +15,11 @@ Chromium's CPU, not waiting on the network.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from rich.console import Console
 
-from pipeline.broker.launcher import embedded_broker
-from pipeline.cli.bench.scratch import (
-    cpu_seconds,
-    output_span,
-    publish,
-    scratch_broker,
-    start_stage,
-)
+from pipeline.cli.bench.scratch import per_item_ms, publish, scratch_broker, timed_workers
 from pipeline.cli.stages import stage_spec
 from pipeline.config import Settings
 from pipeline.runtime.topics import TERMINATED
@@ -68,28 +60,10 @@ async def run_verify_bench(
                 "HOTLINE_LOOKUP_CACHE_TTL": "0",
                 "HOTLINE_SCREENSHOTS": "false",
             }
-            workers = {stage: start_stage(bench, stage, **env) for stage in STAGES}
-            pids = {stage: worker.pid for stage, worker in workers.items()}
-            # This process too: the sandbox's servers and the output reader share the cores.
-            pids["sandbox_and_reader"] = os.getpid()
-            broker_pid = embedded_broker(bench).pid
-            if broker_pid is not None:
-                pids["broker"] = broker_pid
-            cpu = CpuMeter(pids)
-            try:
-                span = await output_span(
-                    bench.bootstrap or "",
-                    [stage_spec(STAGES[-1]).forward, TERMINATED],
-                    reports,
-                    timeout=900,
-                    on_first=cpu.start,
-                )
-                cpu.stop()
-            finally:
-                for worker in workers.values():
-                    worker.terminate()
-                for worker in workers.values():
-                    worker.wait(timeout=60)
+            outputs = [stage_spec(STAGES[-1]).forward, TERMINATED]
+            span, used = await timed_workers(
+                bench, list(STAGES), outputs, reports, env, here="sandbox_and_reader"
+            )
     achieved = reports / span
     bound = concurrency / (LOOKUPS_PER_STAGE * latency)
     return {
@@ -103,25 +77,5 @@ async def run_verify_bench(
         "ratio": round(achieved / bound, 3),
         "target_ratio": TARGET_RATIO,
         "meets_target": achieved / bound >= TARGET_RATIO,
-        "cpu_ms_per_case": {
-            name: round(seconds * 1000 / reports, 2) for name, seconds in cpu.used.items()
-        },
+        "cpu_ms_per_case": per_item_ms(used, reports),
     }
-
-
-class CpuMeter:
-    """CPU time of each process between `start` (the first output) and `stop` (the last):
-    start-up and group joins are left out, as they are of the rate."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
-        self._started: dict[str, float] = {}
-        self.used: dict[str, float] = {}
-
-    def start(self) -> None:
-        self._started = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-
-    def stop(self) -> None:
-        self.used = {
-            name: cpu_seconds(pid) - self._started[name] for name, pid in self.pids.items()
-        }
