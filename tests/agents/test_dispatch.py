@@ -255,3 +255,27 @@ def test_the_harness_delivers_outputs_in_order(
             return [o.topic for o in await stage.feed(raw)]
 
     assert asyncio.run(go()) == [DISPATCHED, NOTICES]
+
+
+def test_a_kz_name_behind_a_cdn_goes_to_its_registrar_and_the_cdn(
+    sandbox: Sandbox, sandbox_settings: Settings
+) -> None:
+    case = located(sandbox, sandbox_settings, "kazinfo-news.kz", Category.hate)
+    assert case.case.jurisdiction is not None
+    cdn = Recipient(kind="cdn", name="Cloudflare", channel="form",
+                    address="https://abuse.cloudflare.com/", source="directory")  # fmt: skip
+    located_facts = case.case.jurisdiction.model_copy(
+        update={
+            "recipients": [r for r in case.case.jurisdiction.recipients if r.kind != "hosting"]
+            + [cdn]
+        }
+    )
+    behind = case.model_copy(
+        update={"case": case.case.model_copy(update={"jurisdiction": located_facts})}
+    )
+    notices, _ = route(behind, BOOK)
+    assert {(n.kind, n.recipient.kind) for n in notices} == {
+        ("takedown_request", "site_admin"),
+        ("takedown_request", "registrar"),
+        ("forward_request", "cdn"),
+    }

@@ -336,7 +336,8 @@ def test_confidence_grows_with_agreeing_facts_and_falls_with_disagreeing_ones() 
     agreeing = decide(by_hand("a.kz", ip_country="KZ", registrant="KZ"), None, RULES, directories)
     mixed = decide(by_hand("a.kz", ip_country="DE", registrant="DE"), None, RULES, directories)
     assert agreeing.rule == mixed.rule == "home_tld"
-    assert agreeing.confidence > RULES.rules[4].confidence > mixed.confidence
+    home_tld = next(rule for rule in RULES.rules if rule.id == "home_tld")
+    assert agreeing.confidence > home_tld.confidence > mixed.confidence
 
 
 def test_a_rule_file_with_an_unknown_value_names_file_and_line(tmp_path: Path) -> None:
@@ -350,3 +351,11 @@ def test_a_rule_file_with_an_unknown_value_names_file_and_line(tmp_path: Path) -
 def test_options_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_JURISDICTION_CACHE_TTL", "60")
     assert JurisdictionOptions().jurisdiction_cache_ttl == 60.0
+
+
+def test_a_kz_name_behind_a_cdn_is_still_handled_at_home() -> None:
+    located = by_hand("shop.kz", ip_country="US", chain=("shop.kz.cdn.cloudflare.net",))
+    facts = decide(located, Category.gambling, RULES, load_directories())
+    assert (facts.jurisdiction, facts.rule) == ("domestic", "home_tld")
+    assert facts.fronting is not None and facts.fronting.cdn == "Cloudflare"
+    assert "cdn" in {r.kind for r in facts.recipients}
