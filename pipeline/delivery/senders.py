@@ -17,7 +17,12 @@ from schemas.dispatch import Notice
 
 
 class SendFailed(Exception):
-    """The recipient's server did not take the notice (the message says what it answered)."""
+    """The recipient's server did not take the notice (the message says what it answered).
+    `permanent`: it said no for good (an SMTP 5xx, an HTTP 4xx): trying again cannot help."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 _WORD_BYTES = 39  # UTF-8 bytes per encoded word: a folded line of at most 78 characters
@@ -97,7 +102,8 @@ class SmtpSender:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 if client is not None:
                     client.close()  # a connection that failed mid-message is not reused
-                raise SendFailed(f"smtp: {error}") from error
+                code = getattr(error, "code", 0)
+                raise SendFailed(f"smtp: {error}", permanent=500 <= code < 600) from error
             self._idle.append(client)
             return answer
 
@@ -129,7 +135,9 @@ class WebhookSender:
                 notice.recipient.address, data=body, headers=headers, allow_redirects=False
             ) as response:
                 if not 200 <= response.status < 300:
-                    raise SendFailed(f"webhook: HTTP {response.status}")
+                    # 4xx but a timeout or a rate limit: the request itself is refused.
+                    refused = 400 <= response.status < 500 and response.status not in (408, 429)
+                    raise SendFailed(f"webhook: HTTP {response.status}", permanent=refused)
                 return f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError) as error:
             raise SendFailed(f"webhook: {type(error).__name__}: {error}") from error

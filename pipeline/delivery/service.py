@@ -4,9 +4,10 @@ Its own consumer group (`hotline-delivery`), run by the same runtime as the stag
 sending, a worker looks the notice's idempotency key up in the receipts every delivery worker
 shares (`hotline.deliveries`, read whole at start and followed): a key with a receipt is never
 sent again, whatever is replayed or restarted. A send is tried `HOTLINE_DELIVERY_ATTEMPTS`
-times with doubling waits; then the notice goes to `hotline.dlq.delivery` with a `failed`
-receipt, for operations to see. A kill between sending and recording can repeat one send: the
-key travels with it (Message-ID, `Idempotency-Key`) for the recipient to drop. A notice held
+times with doubling waits (once, when the server refuses it for good: an SMTP 5xx, an HTTP
+4xx); then the notice goes to `hotline.dlq.delivery` with a `failed` receipt, for
+operations. A kill between sending and recording can repeat one send: the key travels with it
+(Message-ID, `Idempotency-Key`) for the recipient to drop. A notice held
 (a police hold before a csam takedown) gets a `held` receipt carrying it, and the worker that
 owns its partition sends it when the hold ends. A notice for a web form cannot be sent by a
 machine: its receipt says `manual`, until an operator confirms it was filed.
@@ -127,7 +128,7 @@ def build(context: StageContext) -> Handler:
                 answer = await sender.send(notice)
                 return [recorded(notice, "delivered", attempts, answer)]
             except SendFailed as failure:
-                if attempts >= options.delivery_attempts:
+                if failure.permanent or attempts >= options.delivery_attempts:
                     log.error(
                         "notice not delivered",
                         case_id=notice.case_id,

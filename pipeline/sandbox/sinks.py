@@ -4,7 +4,8 @@ every message, and a webhook receiver (aiohttp) that keeps every POST.
 The webhook answers 200 on any path except `FAIL_PATH`, which answers 500, and paths under
 `FLAKY_PATH`, which answer 503 to the first two calls of each `Idempotency-Key`; every call is
 recorded. The SMTP sink refuses with 451 the first two tries of each Message-ID sent to a
-`flaky2-…` mailbox, and every try to a `broken-…` one (for retry tests), and waits `latency`
+`flaky2-…` mailbox, and every try to a `broken-…` one (451) or a `nobody-…` one (550, for
+good), and waits `latency`
 seconds before accepting a message, as a remote mail server would take.
 """
 
@@ -25,6 +26,7 @@ FAIL_PATH = "/fail"
 FLAKY_PATH = "/flaky2"
 FLAKY_MAILBOX = "flaky2-"
 BROKEN_MAILBOX = "broken-"
+NO_SUCH_MAILBOX = "nobody-"
 _FAILURES_BEFORE_SUCCESS = 2
 _SMTP_ADDRESS = "127.0.0.1"
 
@@ -61,6 +63,9 @@ class _MailboxHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
+        if any(r.startswith(NO_SUCH_MAILBOX) for r in envelope.rcpt_tos):
+            self.refused += 1
+            return "550 5.1.1 No such mailbox"
         if any(r.startswith(BROKEN_MAILBOX) for r in envelope.rcpt_tos):
             self.refused += 1
             return "451 4.3.0 Mailbox temporarily unavailable"

@@ -270,3 +270,18 @@ def test_a_message_reads_back_as_sent_in_any_language() -> None:
     assert parsed.get_content().splitlines() == ["Мерзімі: ертең.", "Next line."]
     assert parsed["Message-ID"] == f"<{sent.idempotency_key}@hotline.notices>"
     assert all(len(line) <= 78 for line in email_bytes(sent, "n@h.kz").split(b"\r\n"))
+
+
+def test_a_mailbox_refused_for_good_is_not_tried_again(
+    sandbox: Sandbox, sandbox_settings: Settings
+) -> None:
+    gone = notice("nobody-abuse@host.kz.test")
+
+    async def go() -> list[Any]:
+        async with StageHarness(SPEC, sandbox_settings, options()) as stage:
+            return await deliver(stage, gone)
+
+    outputs = run(go())
+    (made,) = receipts(outputs)
+    assert (made.status, made.attempts) == ("failed", 1) and "550" in made.detail
+    assert [o.topic for o in outputs] == [DELIVERIES, "hotline.dlq.delivery"]
