@@ -37,7 +37,10 @@ async def notice_states(bootstrap: str) -> list[NoticeState]:
         notices[notice.idempotency_key] = notice
     latest: dict[str, DeliveryReceipt] = {}
     for record in await read_topic(bootstrap, DELIVERIES):
-        receipt = DeliveryReceipt.model_validate_json(record.value)
+        try:
+            receipt = DeliveryReceipt.model_validate_json(record.value)
+        except ValueError:
+            continue  # not a receipt: nothing to say about a notice
         latest[receipt.idempotency_key] = receipt  # one key, one partition: in order
     return [NoticeState(n, latest.get(key)) for key, n in notices.items()]
 

@@ -168,22 +168,26 @@ def build(context: StageContext) -> Handler:
         """Held notices whose hold has ended, of the partitions this worker owns."""
         now = datetime.now(UTC)
         outputs: list[Outbound] = []
-        for _, value in receipts.items():
-            if (
-                not isinstance(value, dict)
-                or value.get("status") != "held"
-                or not value.get("notice")
-            ):
+        for key, value in receipts.items():
+            held = isinstance(value, dict) and value.get("status") == "held"
+            if not held or not value.get("notice"):
                 continue
-            notice = Notice.model_validate(value["notice"])
-            key = notice.case_id.encode()
-            if notice.not_before is None or notice.not_before > now or not context.owns(key):
+            try:
+                notice = Notice.model_validate(value["notice"])
+            except ValidationError:  # a receipt this worker cannot read: leave it, say so
+                log.warning("held receipt unreadable", key=key)
+                continue
+            owner = notice.case_id.encode()
+            if notice.not_before is None or notice.not_before > now or not context.owns(owner):
                 continue
             raw = notice.model_dump_json().encode()
             # Sent from the hold schedule, not from a message: no offset to name.
             stamp = int(now.timestamp() * 1000)
             source = SourceRef(topic=NOTICES, partition=0, offset=-1, timestamp_ms=stamp)
-            outputs += await deliver(notice, Inbound(key, raw, source, {}))
+            try:
+                outputs += await deliver(notice, Inbound(owner, raw, source, {}))
+            except Exception as error:  # the next look tries again; the clock must keep going
+                log.error("held notice not sent", key=key, error=repr(error))
         return outputs
 
     context.timer(options.delivery_hold_check, release_held)

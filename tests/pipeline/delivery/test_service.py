@@ -285,3 +285,14 @@ def test_a_mailbox_refused_for_good_is_not_tried_again(
     (made,) = receipts(outputs)
     assert (made.status, made.attempts) == ("failed", 1) and "550" in made.detail
     assert [o.topic for o in outputs] == [DELIVERIES, "hotline.dlq.delivery"]
+
+
+def test_an_unreadable_held_receipt_does_not_stop_the_clock(sandbox_settings: Settings) -> None:
+    async def go() -> list[Any]:
+        async with StageHarness(SPEC, sandbox_settings, options()) as stage:
+            table = stage.context.shared(DELIVERIES)
+            table.put("bad", {"status": "held", "notice": {"case_id": 7}})
+            table.put("odd", "not a receipt")
+            return await stage.tick()
+
+    assert run(go()) == []
