@@ -467,9 +467,11 @@ def up(
                 "Submit a report from another terminal:\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline submit --url http://best-casino.kz/ "
                 "--category gambling\n"
-                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.categorized\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.dispatched\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.notices\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline review list\n"
+                f"  HOTLINE_BOOTSTRAP={bootstrap} hotline notices overdue\n"
                 "Ctrl-C stops everything."
             )
             while not stopping and not stack.exited():
