@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -236,6 +237,12 @@ def schema_export(directory: Path) -> None:
 # ---------------------------------------------------------------- bench
 
 
+def _bench_result(run: Coroutine[Any, Any, dict[str, Any]]) -> None:
+    """Run a benchmark with its workers' chatter off: one JSON line, the last on stdout."""
+    configure_logging("warning")
+    print(json.dumps(asyncio.run(run)))
+
+
 @bench_app.command("received")
 def bench_received(
     reports: Annotated[int, typer.Option(help="How many reports to push through.")] = 20_000,
@@ -262,9 +269,7 @@ def bench_verify(
 
     if latency <= 0 or concurrency < 1 or reports < 1:
         raise fail("--latency must be above 0 s, --concurrency and --reports at least 1")
-    configure_logging("warning")
-    result = asyncio.run(run_verify_bench(get_settings(), reports, latency, concurrency, console))
-    print(json.dumps(result))  # one line, the last on stdout: for scripts
+    _bench_result(run_verify_bench(get_settings(), reports, latency, concurrency, console))
 
 
 @bench_app.command("jurisdiction")
@@ -280,11 +285,9 @@ def bench_jurisdiction(
 
     if latency <= 0 or concurrency < 1 or cases < 1 or not 1 <= hosts <= 600:
         raise fail("--hosts 1 to 600, --latency above 0 s, --concurrency and --cases at least 1")
-    configure_logging("warning")
-    result = asyncio.run(
+    _bench_result(
         run_jurisdiction_bench(get_settings(), cases, hosts, latency, concurrency, console)
     )
-    print(json.dumps(result))  # one line, the last on stdout: for scripts
 
 
 @bench_app.command("dispatch")
@@ -299,9 +302,7 @@ def bench_dispatch(
 
     if latency <= 0 or concurrency < 1 or notices < 1:
         raise fail("--latency above 0 s, --concurrency and --notices at least 1")
-    configure_logging("warning")
-    result = asyncio.run(run_dispatch_bench(get_settings(), notices, latency, concurrency, console))
-    print(json.dumps(result))  # one line, the last on stdout: for scripts
+    _bench_result(run_dispatch_bench(get_settings(), notices, latency, concurrency, console))
 
 
 @bench_app.command("categorize")
