@@ -39,6 +39,10 @@ class Remembered:
 Loader = Callable[[], Awaitable[Answer]]
 
 
+class _Abandoned(Exception):
+    """The lookup in flight was given up by the case that started it."""
+
+
 class LookupMemo:
     def __init__(self, table: SharedTable, ttl: float, failure_ttl: float) -> None:
         self._table = table
@@ -56,7 +60,10 @@ class LookupMemo:
             return self._again(kind, key, entry_key, entry)
         pending = self._in_flight.get(entry_key)
         if pending is not None:
-            return _remembered(kind, key, await asyncio.shield(pending), cached=True)
+            try:
+                return _remembered(kind, key, await asyncio.shield(pending), cached=True)
+            except _Abandoned:  # the case that asked was cancelled (handed over): ask anew
+                return await self.get(kind, key, load)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._in_flight[entry_key] = future
         try:
@@ -71,9 +78,14 @@ class LookupMemo:
             }
             self._table.put(entry_key, entry)
             future.set_result(entry)
+        except asyncio.CancelledError:
+            # Only the asking case is cancelled: the others waiting must not be.
+            future.set_exception(_Abandoned())
+            future.exception()  # retrieved: waiters get it, nobody else must
+            raise
         except BaseException as error:
             future.set_exception(error)
-            future.exception()  # retrieved: waiters get it, nobody else must
+            future.exception()
             raise
         finally:
             del self._in_flight[entry_key]

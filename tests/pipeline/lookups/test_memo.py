@@ -80,3 +80,20 @@ def test_an_entry_of_another_shape_is_looked_up_again() -> None:
     server = Server(OK)
     asyncio.run(LookupMemo(table, 60, 5).get("dns", "a.kz", server))
     assert server.asked == 1
+
+
+def test_a_case_cancelled_mid_lookup_does_not_cancel_the_cases_waiting_on_it() -> None:
+    server = Server(OK, delay=0.05)
+    memo = LookupMemo(MemorySharedTable(), ttl=60, failure_ttl=5)
+
+    async def go() -> list[object]:
+        first = asyncio.create_task(memo.get("dns", "a.kz", server))
+        await asyncio.sleep(0.01)
+        waiting = [asyncio.create_task(memo.get("dns", "a.kz", server)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        first.cancel()  # its partition was handed over
+        return await asyncio.gather(*waiting, return_exceptions=True)
+
+    results = asyncio.run(go())
+    assert all(not isinstance(r, BaseException) for r in results)
+    assert server.asked == 2  # the abandoned lookup, and one asked again for the rest
