@@ -43,7 +43,13 @@ from pipeline.runtime.stage import (
     StageContext,
     StageSpec,
 )
-from pipeline.runtime.topics import REVIEW, TERMINATED, load_topics
+from pipeline.runtime.topics import (
+    REVIEW,
+    REVIEW_DECISIONS,
+    REVIEW_RECEIPTS,
+    TERMINATED,
+    load_topics,
+)
 from schemas import (
     Category,
     CategoryDecision,
@@ -61,9 +67,7 @@ STAGE: StageName = "categorize"
 DEVELOPMENT_FILE = "development.jsonl"  # the learned scorer's labelled texts
 NOT_ILLEGAL = "not_illegal"
 CONTENT_CHECKED = "hotline.content-checked"
-REVIEW_DECISIONS = "hotline.review-decisions"
 CATEGORIZED = "hotline.categorized"
-REVIEW_RECEIPTS = "hotline.review-receipts"
 INPUTS = (CONTENT_CHECKED, REVIEW_DECISIONS)
 OUTPUTS = (CATEGORIZED, REVIEW, TERMINATED, REVIEW_RECEIPTS)
 

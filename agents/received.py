@@ -22,7 +22,7 @@ from pipeline.intake import Admitted, Refused, admit, intake_causation, redact_c
 from pipeline.runtime.envelopes import envelope_output, stage_envelope
 from pipeline.runtime.ids import event_id_for, partition_for_key, status_token_for, token_sha256
 from pipeline.runtime.stage import Handler, Inbound, Outbound, StageContext, StageSpec
-from pipeline.runtime.topics import INTAKE, REJECTED, load_topics
+from pipeline.runtime.topics import INTAKE, LEDGER_CONTACTS, REJECTED, load_topics
 from schemas import (
     CaseReport,
     CaseSnapshot,
@@ -37,7 +37,6 @@ from schemas import (
 STAGE: StageName = "received"
 INTAKE_REKEYED = "hotline.intake.rekeyed"
 RECEIVED = "hotline.received"
-LEDGER_CONTACTS = "hotline.ledger.contacts"
 INPUTS = (INTAKE, INTAKE_REKEYED)
 OUTPUTS = (RECEIVED, REJECTED, INTAKE_REKEYED, LEDGER_CONTACTS)
 # Carries the first intake coordinates of a rekeyed report: "partition:offset:timestamp_ms".

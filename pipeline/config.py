@@ -83,12 +83,19 @@ class Settings(BaseSettings):
     screenshot_timeout: float = 15.0  # seconds to load and render one page
     screenshot_concurrency: int = 2  # pages rendered at once per worker (CPU-bound)
 
+    # The case ledger (pipeline/ledger/): a SQLAlchemy URL, e.g.
+    # postgresql+psycopg://user:pass@host/hotline; empty: a SQLite file in the data directory.
+    database_url: str = ""
+
     log_level: str = "info"
     # auto: readable on a terminal, JSON lines otherwise (files, pipes, log collectors).
     log_format: Literal["auto", "json", "console"] = "auto"
 
     def dns_server_list(self) -> list[str]:
         return [s.strip() for s in self.dns_servers.split(",") if s.strip()]
+
+    def ledger_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
 
     def evidence_root(self) -> Path:
         return self.evidence_dir or self.data_dir / "evidence"

@@ -98,6 +98,10 @@ class LedgerContact(BaseModel):
     recorded_at: AwareDatetime
     contact: ReporterContact | None
     status_token_sha256: str = Field(description="Hash of the reporter's secret status token.")
+    erased_at: AwareDatetime | None = Field(
+        default=None,
+        description="The reporter asked to be forgotten: the contact is gone from here on.",
+    )
 
 
 class ReviewDecision(BaseModel):

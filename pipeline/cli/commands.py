@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from pipeline.broker.launcher import BrokerError, embedded_broker
+from pipeline.cli import ledger as ledger_commands
 from pipeline.config import Settings, get_settings
 from pipeline.runtime.logs import configure_logging
 
@@ -37,6 +38,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(review_app, name="review")
 app.add_typer(notices_app, name="notices")
 app.add_typer(eval_app, name="eval")
+ledger_commands.register(app)
 
 console = Console(stderr=True)
 

@@ -9,17 +9,16 @@ been taken (an accepted receipt on `hotline.review-receipts`). A decision is pub
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.table import Table
 
-from agents.categorize import REVIEW_DECISIONS, REVIEW_RECEIPTS
 from pipeline.config import Settings
+from pipeline.decisions import new_decision as new_decision  # shared with the gateway
 from pipeline.runtime.kafka_io import kafka_producer, read_topic
-from pipeline.runtime.topics import REVIEW
-from schemas import Category, Envelope, ReviewDecision, ReviewReceipt
+from pipeline.runtime.topics import REVIEW, REVIEW_DECISIONS, REVIEW_RECEIPTS
+from schemas import Envelope, ReviewDecision, ReviewReceipt
 
 
 @dataclass(frozen=True)
@@ -85,20 +84,6 @@ def queue_table(waiting: list[Envelope], now: datetime) -> Table:
             ", ".join(kept) or "-",
         )
     return table
-
-
-def new_decision(
-    case_id: str, verdict: str, category: Category | None, note: str, reviewer: str
-) -> ReviewDecision:
-    return ReviewDecision(
-        decision_id=f"{case_id}:{uuid.uuid4().hex[:12]}",
-        case_id=case_id,
-        verdict=verdict,
-        category=category,
-        reviewer=reviewer,
-        note=note,
-        decided_at=datetime.now(UTC),
-    )
 
 
 async def decide(

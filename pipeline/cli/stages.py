@@ -22,6 +22,7 @@ STAGE_MODULES = {
 # Side services run by the same runtime, each its own consumer group, outside the case path.
 SERVICE_MODULES = {
     "delivery": "pipeline.delivery.service",
+    "ledger": "pipeline.ledger.service",
 }
 WORKERS = {**STAGE_MODULES, **SERVICE_MODULES}
 
@@ -45,3 +46,13 @@ def final_output() -> str:
 def undeclared_topics(spec: StageSpec, registry: set[str]) -> list[str]:
     """Topics the stage names that topics.yaml does not list: a worker would wait for ever."""
     return [t for t in (*spec.inputs, *spec.outputs) if t not in registry]
+
+
+def reason_sentences() -> dict[str, str]:
+    """Every stage's reason codes and the sentence a reporter is told for each."""
+    return {
+        str(code): code.sentence
+        for spec in all_specs()
+        for reasons in spec.reasons
+        for code in reasons
+    }

@@ -19,6 +19,13 @@ INTAKE = "hotline.intake"
 REJECTED = "hotline.rejected"
 TERMINATED = "hotline.terminated"
 REVIEW = "hotline.review"
+# Analysts' decisions and the categorize stage's answers: written by people and tools too.
+REVIEW_DECISIONS = "hotline.review-decisions"
+REVIEW_RECEIPTS = "hotline.review-receipts"
+# Appeals against registry entries and their outcomes (schemas/ledger.py), keyed by case id.
+APPEALS = "hotline.appeals"
+# Reporter contact per case (compacted): written by received, read only by the ledger.
+LEDGER_CONTACTS = "hotline.ledger.contacts"
 # Notices and their receipts: written by dispatch and delivery, read by the ledger and operators.
 NOTICES = "hotline.notices"
 DELIVERIES = "hotline.deliveries"
@@ -41,6 +48,7 @@ class TopicSpec(BaseModel):
     partitions: int
     retention_ms: int  # -1: forever
     compacted: bool = False
+    ledger: str | None = None  # the record kind the case ledger keeps from it
 
     def configs(self) -> dict[str, str]:
         return {
@@ -70,6 +78,7 @@ def load_topics(path: Path | None = None) -> dict[str, TopicSpec]:
             partitions=int(merged["partitions"]),
             retention_ms=parse_retention(str(merged["retention"])),
             compacted=bool(merged.get("compacted", False)),
+            ledger=merged.get("ledger"),
         )
         specs[spec.name] = spec
     return specs
