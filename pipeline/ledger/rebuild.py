@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from pipeline.ledger.store import Ledger, LedgerMessage
+from pipeline.runtime.kafka_io import assigned_consumer
 
 Progress = Callable[[int, int], None]  # messages read, messages in all
 
@@ -23,7 +22,7 @@ class Rebuilt:
     appended: int = 0
     duplicates: int = 0
     contacts: int = 0
-    unreadable: list[str] = field(default_factory=list)  # "topic:partition:offset: why"
+    unreadable: list[str] = field(default_factory=list)  # "topic: why"
 
 
 async def rebuild(
@@ -36,23 +35,12 @@ async def rebuild(
 ) -> Rebuilt:
     """Empty the ledger's rebuilt tables and record every message of `topics` again."""
     ledger.reset()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
+    try:
+        consumer, partitions = await assigned_consumer(bootstrap, topics)
+    except KeyError as error:
+        raise KeyError(f"{error.args[0]}: create the topics first") from None
     done = Rebuilt()
     try:
-        present = await consumer.topics()  # fetches metadata of every topic
-        missing = [topic for topic in topics if topic not in present]
-        if missing:
-            raise KeyError(f"no topic {', '.join(missing)} on the broker: create the topics first")
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         starts = await consumer.beginning_offsets(partitions)
         ends = await consumer.end_offsets(partitions)
         total = sum(ends[tp] - starts[tp] for tp in partitions)
@@ -65,6 +53,7 @@ async def rebuild(
                     if record.offset >= ends[tp] or record.value is None:
                         continue
                     messages.append(LedgerMessage(tp.topic, record.value, record.key))
+            for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
             kept = ledger.record(messages)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,11 +29,13 @@ async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AI
 
 
 async def assigned_consumer(
-    bootstrap: str, topic: str, **options: Any
+    bootstrap: str, topic: str | Sequence[str], **options: Any
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A group-less consumer of every partition of `topic`, positioned at the beginning."""
+    """A group-less consumer of every partition of `topic` (or of each of several topics),
+    positioned at the beginning."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
     consumer = AIOKafkaConsumer(
-        topic,
+        *topics,
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -41,13 +43,14 @@ async def assigned_consumer(
     )
     await consumer.start()
     for _ in range(100):  # the assignment follows the first metadata answer
-        if consumer.assignment():
+        if {tp.topic for tp in consumer.assignment()} == set(topics):
             break
         await asyncio.sleep(0.05)
-    assigned = sorted(consumer.assignment(), key=lambda tp: tp.partition)
-    if not assigned:
+    assigned = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
+    missing = set(topics) - {tp.topic for tp in assigned}
+    if missing:
         await consumer.stop()
-        raise KeyError(f"no topic {topic!r} on {bootstrap}")
+        raise KeyError(f"no topic {', '.join(sorted(missing))} on {bootstrap}")
     return consumer, assigned
 
 

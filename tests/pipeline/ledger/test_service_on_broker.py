@@ -1,0 +1,100 @@
+"""The ledger worker on the broker: it keeps what the topics carry, once, and a rebuild from
+the topics alone makes the very same ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from pipeline.config import Settings
+from pipeline.ledger.rebuild import rebuild
+from pipeline.ledger.store import LedgerMessage, ledger_topics
+from pipeline.runtime.kafka_io import assigned_consumer, kafka_producer, read_topic
+from pipeline.sandbox.histories import case_history
+from schemas import Category
+from tests.fixtures.stage import StageWorkerFactory, wait_until
+from tests.pipeline.ledger.test_store import START, dump, open_ledger
+
+pytestmark = pytest.mark.broker
+
+GROUP = "hotline-ledger"
+
+
+async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    consumer, partitions = await assigned_consumer(bootstrap, topics)
+    await consumer.stop()
+    return partitions
+
+
+async def rewind_group(bootstrap: str, topics: list[str]) -> None:
+    """The ledger group starts from the beginning, whatever an earlier test committed."""
+    partitions = await _partitions(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=GROUP)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        await consumer.commit({tp: OffsetAndMetadata(starts[tp], "") for tp in partitions})
+    finally:
+        await consumer.stop()
+
+
+async def caught_up(bootstrap: str, topics: list[str]) -> bool:
+    partitions = await _partitions(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=GROUP)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            if ends[tp] and (await consumer.committed(tp) or 0) < ends[tp]:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
+async def publish(bootstrap: str, messages: list[LedgerMessage]) -> None:
+    async with kafka_producer(Settings(), bootstrap) as producer:
+        for message in messages:
+            await producer.send(message.topic, message.value, key=message.key)
+        await producer.flush()
+
+
+def test_the_live_ledger_equals_one_rebuilt_from_the_topics(
+    pipeline_bootstrap: str, stage_worker: StageWorkerFactory, tmp_path: Path
+) -> None:
+    topics = list(ledger_topics(Settings()))
+    messages: list[LedgerMessage] = []
+    for n, category in enumerate([Category.gambling, Category.hate, Category.drugs]):
+        messages += case_history(
+            f"HL-LIVE-{n:04d}", f"live{n}.kz", category, START, blocking=n == 0
+        )
+    garbage = LedgerMessage("hotline.received", b"\xff not an event", b"HL-LIVE-XXXX")
+    # Every message twice (a redelivery), and one the ledger cannot read.
+    asyncio.run(publish(pipeline_bootstrap, [*messages, garbage, *messages]))
+    asyncio.run(rewind_group(pipeline_bootstrap, topics))
+    live_url = f"sqlite:///{tmp_path / 'live.db'}"
+    worker = stage_worker("ledger", HOTLINE_DATABASE_URL=live_url)
+    wait_until(
+        lambda: asyncio.run(caught_up(pipeline_bootstrap, topics)),
+        timeout=120,
+        what="the ledger worker to reach the end of its topics",
+    )
+    assert worker.stop() == 0
+    live = open_ledger(live_url)
+    for n in range(3):
+        assert live.verify(f"HL-LIVE-{n:04d}") == []
+    ours = [row for row in dump(live)["entries"] if row[0].startswith("HL-LIVE-")]
+    assert len(ours) == len(messages)  # each once
+    letters = asyncio.run(read_topic(pipeline_bootstrap, "hotline.dlq.ledger"))
+    assert any(letter.key == b"HL-LIVE-XXXX" for letter in letters)
+
+    rebuilt = open_ledger(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    result = asyncio.run(rebuild(rebuilt, pipeline_bootstrap, topics, batch=50))
+    assert result.appended == len(dump(live)["entries"])
+    assert any("not UTF-8" in why for why in result.unreadable)
+    assert dump(rebuilt) == dump(live)
