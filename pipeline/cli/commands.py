@@ -307,6 +307,21 @@ def bench_dispatch(
     _bench_result(run_dispatch_bench(get_settings(), notices, latency, concurrency, console))
 
 
+@bench_app.command("ledger")
+def bench_ledger(
+    events: Annotated[int, typer.Option(help="Events in the ledger.")] = 1_000_000,
+    lookups: Annotated[int, typer.Option(help="`case show` queries timed.")] = 1000,
+    database_url: Annotated[
+        str, typer.Option(help="A database to fill (emptied first); default: a scratch SQLite.")
+    ] = "",
+) -> None:
+    """A ledger of EVENTS events, then `case show` for random cases: p99 against 100 ms."""
+    from pipeline.cli.bench.ledger import run_ledger_bench
+
+    result = run_ledger_bench(get_settings(), events, lookups, console, database_url)
+    print(json.dumps(result))
+
+
 @bench_app.command("categorize")
 def bench_categorize(
     texts: Annotated[int, typer.Option(help="How many 10 KiB texts to decide.")] = 2_000,
