@@ -442,6 +442,20 @@ def eval_categorize(
     print(json.dumps({**summary, "ruleset_version": book.version, "misreport": misreport}))
 
 
+# ---------------------------------------------------------------- gateway
+
+
+@app.command()
+def gateway() -> None:
+    """Run the HTTP gateway: report intake, reporter status, review pages, the public registry
+    and appeals, NTD timing (OpenAPI at /docs). Listens on HOTLINE_GATEWAY_HOST:PORT."""
+    from pipeline.cli.ledger import open_ledger
+    from pipeline.gateway.server import serve
+
+    settings = get_settings()
+    serve(settings, current_bootstrap(settings), ledger=open_ledger(settings))
+
+
 # ---------------------------------------------------------------- up
 
 
@@ -490,6 +504,10 @@ def up(
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline topics tail hotline.terminated\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline review list\n"
                 f"  HOTLINE_BOOTSTRAP={bootstrap} hotline notices overdue\n"
+                "  hotline case show CASE_ID                  # a case's history in the ledger\n"
+                "  hotline keys create --role reviewer --label NAME   # a key for the pages\n"
+                f"Gateway: {stack.gateway_url}/ (report form), {stack.gateway_url}/registry, "
+                f"{stack.gateway_url}/review, {stack.gateway_url}/docs\n"
                 "Ctrl-C stops everything."
             )
             while not stopping and not stack.exited():

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from rich.console import Console
 
 from pipeline.broker.launcher import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
 from pipeline.cli.stages import WORKERS
-from pipeline.cli.workers import worker_command
+from pipeline.cli.workers import gateway_command, worker_command
 from pipeline.config import Settings
 from pipeline.runtime.lifecycle import StartStop
 from pipeline.runtime.topics import create_topics
@@ -37,6 +38,7 @@ class Stack(StartStop):
         self.env: dict[str, str] = {}
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self._own_broker: EmbeddedKafka | TansuBroker | None = None
+        self.gateway_url = ""
 
     def start(self) -> None:
         self.stopped_on_failure(self._start)
@@ -77,6 +79,21 @@ class Stack(StartStop):
                     worker_command(name), env=self.env, stdout=log_file, stderr=log_file
                 )
         self.console.print(f"stages running: {', '.join(self.workers)}; logs in {logs}/")
+        self._start_gateway(logs)
+
+    def _start_gateway(self, logs: Path) -> None:
+        """The gateway on HOTLINE_GATEWAY_PORT, or on a free port when that one is taken."""
+        host = self.env.get("HOTLINE_GATEWAY_HOST", "127.0.0.1")
+        port = int(self.env.get("HOTLINE_GATEWAY_PORT", "8080"))
+        if not _free(host, port):
+            port = _free_port(host)
+        self.env["HOTLINE_GATEWAY_PORT"] = str(port)
+        with (logs / "gateway.log").open("ab") as log_file:
+            self.workers["gateway"] = subprocess.Popen(
+                gateway_command(), env=self.env, stdout=log_file, stderr=log_file
+            )
+        self.gateway_url = f"http://{host}:{port}"
+        self.console.print(f"gateway at [bold]{self.gateway_url}/[/] (OpenAPI at /docs)")
 
     def exited(self) -> list[str]:
         """Stages whose worker has stopped, each with its exit code and log file."""
@@ -142,3 +159,18 @@ def _ascii_host(host: str) -> str:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
         return host
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

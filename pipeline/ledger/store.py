@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pipeline.config import Settings
 from pipeline.ledger.facts import Fact, Unreadable, iso, read_contact, read_fact
@@ -38,6 +40,7 @@ from schemas.ledger import ROLES, Role
 
 GENESIS = "0" * 64
 _CHUNK = 500  # ids per IN (…) list
+_ATTEMPTS = 5  # transactions tried when another writer got in between
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,18 @@ class Ledger:
                     facts.append(read_fact(message.topic, kind, message.value))
             except Unreadable as problem:
                 result.unreadable.append((message, str(problem)))
-        with self.engine.begin() as conn:
-            result.contacts = self._keep_contacts(conn, people)
-            appended, duplicates = self._append(conn, facts)
-        result.appended, result.duplicates = appended, duplicates
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as conn:
+                    result.contacts = self._keep_contacts(conn, people)
+                    result.appended, result.duplicates = self._append(conn, facts)
+                return result
+            except (IntegrityError, OperationalError):
+                # Another writer appended to one of these cases meanwhile (or held the
+                # database): read the new heads and try again.
+                if attempt == _ATTEMPTS:
+                    raise
+                time.sleep(0.01 * attempt)
         return result
 
     def _append(self, conn: Connection, facts: list[Fact]) -> tuple[int, int]:

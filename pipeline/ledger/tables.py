@@ -36,7 +36,9 @@ entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
     UniqueConstraint("case_id", "entry_id", name="entries_once"),
-    Index("entries_by_case", "case_id", "seq"),
+    # One entry per place: two writers appending to one case at once cannot both succeed
+    # (the loser's transaction is tried again on the new head).
+    UniqueConstraint("case_id", "seq", name="entries_in_order"),
 )
 
 # One row per case: the head of its chain and what views need without reading the history.

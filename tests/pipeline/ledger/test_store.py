@@ -212,3 +212,32 @@ def test_keys_are_stored_hashed_with_their_role(database_url: str) -> None:
     assert ledger.revoke_key(listed[0]["key_id"]) and ledger.role_of(secret) is None
     with pytest.raises(ValueError):
         ledger.create_key("admin", "nobody")  # type: ignore[arg-type]
+
+
+def test_two_writers_on_one_case_keep_one_chain(database_url: str) -> None:
+    """Receipts are keyed by notice, so two ledger workers can append to one case at once."""
+    import threading
+
+    messages = histories(6, seed=11)
+    writers = [open_ledger(database_url), open_ledger(database_url)]
+    halves = [messages[0::2], messages[1::2]]
+    failures: list[BaseException] = []
+
+    def write(ledger: Ledger, part: list[LedgerMessage]) -> None:
+        try:
+            for message in part:
+                ledger.record([message])
+        except BaseException as error:  # reported below, not lost in the thread
+            failures.append(error)
+
+    threads = [
+        threading.Thread(target=write, args=pair) for pair in zip(writers, halves, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    ledger = writers[0]
+    assert len(dump(ledger)["entries"]) == len(messages)
+    assert all(ledger.verify(case_id) == [] for case_id in ledger.case_ids())
