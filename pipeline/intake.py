@@ -7,6 +7,7 @@ the gateway), which check before they send: the same code, so they can never dis
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 
 import orjson
@@ -15,8 +16,13 @@ from pydantic_core import ErrorDetails
 
 from pipeline.lookups.urls import NormalisedUrl, UrlProblem, normalise_url
 from pipeline.runtime.ids import case_id_for, causation_for_intake
+from pipeline.runtime.topics import INTAKE
 from schemas import Category, FieldProblem, RejectionReason, Report, SourceRef
 from schemas.report import MAX_REPORT_BYTES, MAX_URL_LENGTH
+
+# Where a report is judged before it is sent: nowhere yet. Such a report carries a submission id
+# (or is refused), so its case id does not depend on the place it will land.
+_BEFORE_SENDING = SourceRef(topic=INTAKE, partition=0, offset=0, timestamp_ms=0)
 
 
 @dataclass(frozen=True)
@@ -177,3 +183,39 @@ def _contact_start(raw: bytes) -> int | None:
     lowered = raw.lower()
     found = [i for i in (lowered.find(b"contact"), raw.find(b"\\u")) if i >= 0]
     return min(found) if found else None
+
+
+def with_submission_id(raw: bytes, prefix: str) -> bytes:
+    """The report with a submission id of its sender's (`<prefix>-<random>`) when it has none.
+
+    Its case id is then known before it is sent, whatever partition and offset it lands on, and
+    a sender's retry of the same bytes is the same case. Bytes that are no JSON object are
+    returned as they are: `admit` says what is wrong with them.
+    """
+    if len(raw) > MAX_REPORT_BYTES:
+        return raw
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw
+    if isinstance(document, dict) and not document.get("submission_id"):
+        document["submission_id"] = f"{prefix}-{uuid.uuid4().hex}"
+        return orjson.dumps(document)
+    return raw
+
+
+def prepare_submission(raw: bytes, prefix: str) -> tuple[bytes, Admitted | Refused]:
+    """What a submitter sends to `hotline.intake` and the received stage's verdict on it.
+
+    Shared by `hotline submit` and the gateway, so a report they accept is one the stage
+    accepts, with the case id they promised. Send the bytes keyed by `intake_key`.
+    """
+    value = with_submission_id(raw, prefix)
+    # With a submission id the causation (hence the case id) does not depend on the place.
+    return value, admit(value, _BEFORE_SENDING)
+
+
+def intake_key(admitted: Admitted) -> bytes:
+    """The key of an intake message: the normalised URL's host, so the report reaches the
+    partition holding its host's duplicate index without the extra rekeying hop."""
+    return admitted.url.host.encode()

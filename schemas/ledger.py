@@ -35,7 +35,9 @@ class Appeal(BaseModel):
     entry_id: str = Field(description="The registry entry contested.")
     case_id: str
     submitted_at: AwareDatetime
-    grounds: str = Field(min_length=1, max_length=5000, description="Why, in the appellant's words.")
+    grounds: str = Field(
+        min_length=1, max_length=5000, description="Why, in the appellant's words."
+    )
 
 
 class AppealDecision(BaseModel):
@@ -65,6 +67,9 @@ class PublicStatus(BaseModel):
     status: PublicStage
     since: AwareDatetime | None = Field(description="When the case reached this status.")
     reason: str | None = Field(default=None, description="For a closed case: why, in words.")
+    reason_code: str | None = Field(
+        default=None, description="The reason's code (not_illegal, not_found …), to translate."
+    )
     forwarded_to: list[str] = Field(
         default_factory=list, description="Kinds of recipient notified (e.g. partner_hotline)."
     )

@@ -5,4 +5,6 @@ pytest_plugins = [
     "tests.fixtures.stage",
     "tests.fixtures.sandbox",
     "tests.fixtures.database",
+    "tests.fixtures.gateway",
+    "tests.fixtures.browser",
 ]

@@ -530,11 +530,13 @@ def demo(
     offline, print how each case ended, and stop."""
     from pipeline.cli.demo import (
         case_ends,
+        ledger_settled,
         notices_settled,
         notices_table,
         summaries,
         summary_table,
     )
+    from pipeline.cli.ledger import open_ledger
     from pipeline.cli.stack import Stack, StackError
     from pipeline.cli.submit import submit_lines
 
@@ -548,9 +550,10 @@ def demo(
             ends = asyncio.run(case_ends(stack.bootstrap, set(case_ids), timeout, console))
             notices = asyncio.run(notices_settled(stack.bootstrap, ends, timeout / 2, console))
             at_sink = set(stack.mailbox())
+            held = ledger_settled(open_ledger(settings), ends, notices, timeout / 2, console)
     except StackError as error:
         raise fail(str(error)) from None
-    rows = summaries(case_ids, ends, notices, at_sink)
+    rows = summaries(case_ids, ends, notices, at_sink, held)
     if as_json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))

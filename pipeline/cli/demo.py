@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.stages import final_output
+from pipeline.ledger import views
+from pipeline.ledger.store import Ledger
 from pipeline.runtime.kafka_io import read_topic
 from pipeline.runtime.topics import DELIVERIES, NOTICES, REVIEW, TERMINATED
 
@@ -65,11 +67,51 @@ async def notices_settled(
             await asyncio.sleep(1.0)
 
 
+def ledger_settled(
+    ledger: Ledger,
+    ends: dict[str, dict[str, Any]],
+    notices: dict[str, dict[str, Any]],
+    timeout: float,
+    console: Console,
+) -> dict[str, dict[str, Any]]:
+    """Each finished case as the ledger holds it (what its reporter sees, its entries, whether
+    its chain is intact), once the ledger has its end event and its notices' receipts."""
+    wanted = {case_id: {end["event_id"]} for case_id, end in ends.items()}
+    for notice in notices.values():
+        receipt = notice.get("receipt")
+        if receipt:
+            key = f"{receipt['idempotency_key']}:{receipt['status']}"
+            wanted.setdefault(notice["case_id"], set()).add(key)
+    deadline = time.monotonic() + timeout
+    with console.status("waiting for the ledger") as status:
+        while True:
+            held = {case_id: views.timeline(ledger, case_id) for case_id in wanted}
+            done = [
+                case_id
+                for case_id, ids in wanted.items()
+                if ids <= {entry.entry_id for entry in held[case_id]}
+            ]
+            status.update(f"waiting for the ledger: {len(done)} of {len(wanted)} cases")
+            if len(done) == len(wanted) or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+    found = {}
+    for case_id in wanted:
+        seen = views.public_status(ledger, case_id)
+        found[case_id] = {
+            "status": seen.status if seen else None,
+            "entries": len(held[case_id]),
+            "intact": not ledger.verify(case_id),
+        }
+    return found
+
+
 def summaries(
     case_ids: list[str],
     ends: dict[str, dict[str, Any]],
     notices: dict[str, dict[str, Any]] | None = None,
     at_sink: set[str] | None = None,
+    ledger: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One line per case: where and how it ended, and what was found and kept."""
     lines = []
@@ -106,6 +148,7 @@ def summaries(
                     for r in located.get("recipients", [])
                 ],
                 "notices": [_sent(n, at_sink or set()) for n in sent if n is not None],
+                "ledger": (ledger or {}).get(case_id),
             }
         )
     return lines
@@ -113,12 +156,14 @@ def summaries(
 
 def summary_table(lines: list[dict[str, Any]]) -> Table:
     table = Table(title="Sample cases")
-    columns = ("case", "url", "reported", "ended", "verdict", "kept", "where", "recipients")
+    columns = (
+        "case", "url", "reported", "ended", "verdict", "kept", "where", "recipients", "ledger",
+    )  # fmt: skip
     for column in columns:
         table.add_column(column, no_wrap=column in ("case", "url"))
     for line in lines:
         if not line["finished"]:
-            table.add_row(line["case_id"], "", "", "[red]not finished[/]", *[""] * 4)
+            table.add_row(line["case_id"], "", "", "[red]not finished[/]", *[""] * 5)
             continue
         table.add_row(
             line["case_id"],
@@ -129,8 +174,17 @@ def summary_table(lines: list[dict[str, Any]]) -> Table:
             ", ".join(line["kept"] + line["hash_banks"]),
             _where(line),
             ", ".join(r["kind"] for r in line["recipients"]),
+            _held(line.get("ledger")),
         )
     return table
+
+
+def _held(ledger: dict[str, Any] | None) -> str:
+    """What the ledger holds of the case: what the reporter sees, entries, the chain."""
+    if not ledger:
+        return "[red]not in the ledger[/]"
+    chain = "chain intact" if ledger["intact"] else "[red]chain broken[/]"
+    return f"{ledger['status']}, {ledger['entries']} entries, {chain}"
 
 
 def _sent(notice: dict[str, Any], at_sink: set[str]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,13 +10,10 @@ from rich.console import Console
 from rich.progress import Progress
 
 from pipeline.config import Settings
-from pipeline.intake import Refused, admit
+from pipeline.intake import Refused, intake_key, prepare_submission
 from pipeline.runtime.ids import status_token_for
 from pipeline.runtime.kafka_io import kafka_producer
 from pipeline.runtime.topics import INTAKE
-from schemas import SourceRef
-
-_NOWHERE = SourceRef(topic=INTAKE, partition=0, offset=0, timestamp_ms=0)
 
 
 def report_from_options(
@@ -48,17 +44,12 @@ def prepare(line: bytes, secret: str) -> tuple[bytes, bytes | None, dict[str, An
     A report without a submission id gets one, so its case id is known before it is sent.
     A report that would be rejected is not sent; the receipt says why.
     """
-    document = orjson.loads(line)
-    if isinstance(document, dict) and not document.get("submission_id"):
-        document["submission_id"] = f"cli-{uuid.uuid4().hex}"
-        line = orjson.dumps(document)
-    decision = admit(line, _NOWHERE)
+    line, decision = prepare_submission(line, "cli")
     if isinstance(decision, Refused):
         return line, None, {"rejected": decision.reason.value, "message": decision.message}
-    # With a submission id the case id does not depend on where the message lands.
     case_id = decision.case_id
     receipt = {"case_id": case_id, "status_token": status_token_for(case_id, secret)}
-    return line, decision.url.host.encode(), receipt
+    return line, intake_key(decision), receipt
 
 
 async def submit_lines(
@@ -74,13 +65,8 @@ async def submit_lines(
                 progress.advance(task)
                 if not line.strip():
                     continue
-                try:
-                    value, key, receipt = prepare(line, secret)
-                except orjson.JSONDecodeError as error:
-                    receipts.append(
-                        {"line": number, "rejected": "malformed_json", "message": str(error)}
-                    )
-                    continue
+                # A line that is no JSON gets admission's own `malformed_json` receipt.
+                value, key, receipt = prepare(line, secret)
                 receipts.append({"line": number, **receipt})
                 if key is not None:
                     pending.append(await producer.send(INTAKE, value, key=key))

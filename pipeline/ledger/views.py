@@ -106,15 +106,17 @@ def public_status(ledger: Ledger, case_id: str) -> PublicStatus | None:
         row = conn.execute(select(cases).where(cases.c.case_id == case_id)).mappings().first()
     if row is None or row["status"] is None:
         return None
-    reason = None
+    reason = code = None
     if row["status"] == "closed":
-        reason = ledger.sentences.get(row["status_reason"] or "", _CLOSED_DEFAULT)
+        code = row["status_reason"]
+        reason = ledger.sentences.get(code or "", _CLOSED_DEFAULT)
     kinds = row["forwarded_to"] or ""
     return PublicStatus(
         case_id=case_id,
         status=row["status"],
         since=row["status_at"],
         reason=reason,
+        reason_code=code,
         forwarded_to=[k for k in kinds.split(",") if k] if row["status"] == "forwarded" else [],
     )
 

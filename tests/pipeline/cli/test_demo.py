@@ -87,3 +87,7 @@ def test_demo_runs_every_sample_to_its_end(pipeline_bootstrap: str, tmp_path: Pa
     assert ("criminal_referral", "law_enforcement") in csam_notices
     tiktok = by_link["www.tiktok.com", "/@class9b_gossip/video/7301"]["notices"]
     assert tiktok[0]["address"].startswith("kz-representative@")
+    # The ledger holds every case, its chain intact, and what its reporter sees.
+    seen = {c["outcome"]: c["ledger"]["status"] for c in cases}
+    assert seen == {"continue": "forwarded", "terminated": "closed", "review": "checking"}
+    assert all(c["ledger"]["intact"] and c["ledger"]["entries"] >= 2 for c in cases)
