@@ -29,10 +29,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _return_on_sigterm() -> None:
-    """uvicorn stops gracefully on SIGTERM and then raises it again for the handler it found:
-    with this one `serve` returns (and closes the ledger) rather than the process dying."""
+    """uvicorn stops gracefully on SIGTERM or SIGINT (Ctrl-C reaches every process of
+    `hotline up`) and then raises it again for the handler it found: with these `serve`
+    returns (and closes the ledger) rather than the process dying."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda number, frame: None)
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda number, frame: None)
 
 
 def serve(
