@@ -33,7 +33,7 @@ from pipeline.gateway.ratelimit import retry_after
 from pipeline.gateway.reports import Taken, take_report
 from pipeline.gateway.status import status_for
 from pipeline.ledger import views
-from schemas import Category, Envelope, Report
+from schemas import Category, Envelope, LedgerContact, Report
 from schemas.ledger import LedgerEntry, NtdReport, PublicStatus, RegistryEntry, RegistryPage
 from schemas.ledger import RegistryStatus as RegistryStatusCode
 from schemas.report import MAX_REPORT_BYTES
@@ -204,6 +204,22 @@ def case_history(case_id: CaseId, gw: GatewayDep, caller: Auditor) -> list[Ledge
     if not entries:
         raise HTTPException(404, "no such case")
     return entries
+
+
+@router.get(
+    "/cases/{case_id}/contact",
+    tags=["audit"],
+    response_model=LedgerContact,
+    responses=_NOT_FOUND,
+)
+def case_contact(case_id: CaseId, gw: GatewayDep, caller: Auditor) -> LedgerContact:
+    """The reporter's contact, as the ledger keeps it: personal data, for auditors alone and
+    shown by no other route. After an erasure, `contact` is null and `erased_at` says when;
+    404 when the reporter left none (an anonymous report) or the case is unknown."""
+    found = gw.ledger.contact(case_id)
+    if found is None:
+        raise HTTPException(404, "no contact for this case")
+    return found
 
 
 @router.get("/registry", tags=["registry"], response_model=RegistryPage)

@@ -22,7 +22,8 @@ from pipeline.config import Settings
 from pipeline.gateway import api, public_pages, staff_pages
 from pipeline.gateway.auth import NotAllowed, NotAuthenticated, is_api
 from pipeline.gateway.context import Gateway
-from pipeline.gateway.headers import SecurityHeaders
+from pipeline.gateway.docs import install_docs
+from pipeline.gateway.headers import CSP, SecurityHeaders, docs_policy
 from pipeline.gateway.models import Health
 from pipeline.gateway.options import GatewayOptions
 from pipeline.gateway.publish import KafkaPublisher, Publisher
@@ -36,9 +37,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 class GatewayApp(FastAPI):
+    docs_csp: str = CSP  # the policy of /docs, once `install_docs` knows its script's hash
+
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's own error middleware too, so that even a 500 carries them.
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(super().build_middleware_stack(), docs_csp=self.docs_csp)
 
 
 def create_app(
@@ -69,12 +72,14 @@ def create_app(
         summary="Report intake, reporters' status, review, the public registry, appeals, NTD.",
         version="1",
         lifespan=lifespan,
-        redoc_url=None,  # one documentation page is enough, and ReDoc would load more
+        docs_url=None,  # ours, from our own origin (pipeline/gateway/docs.py)
+        redoc_url=None,  # one documentation page is enough
     )
     app.state.gateway = gw
     app.include_router(api.router)
     app.include_router(public_pages.router)
     app.include_router(staff_pages.router)
+    app.docs_csp = docs_policy(install_docs(app).script_hashes)  # before /static: see there
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app)
 

@@ -2,11 +2,13 @@
 
 An ASGI middleware rather than a route decorator, so no answer can leave without them. Pages
 load nothing but their own style sheet (`default-src 'self'`, no script at all); only the API
-documentation at /docs runs FastAPI's Swagger UI, which comes from its CDN with an inline
-start-up script, so that one page allows exactly that.
+documentation at /docs runs a script: Swagger UI from our own /static/swagger, started by one
+inline script that its policy allows by hash (never 'unsafe-inline', never another host).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,13 +17,19 @@ CSP = (
     "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
-_SWAGGER_CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {_SWAGGER_CDN}; "
-    f"style-src 'self' 'unsafe-inline' {_SWAGGER_CDN}; img-src 'self' data: "
-    "https://fastapi.tiangolo.com; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
-)
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs"})
+
+
+def docs_policy(script_hashes: Iterable[str]) -> str:
+    """The policy of /docs: scripts, style and images from our origin, the inline scripts of
+    `script_hashes` ('sha256-…'), and the data: images of Swagger UI's style sheet."""
+    scripts = "".join(f" '{source}'" for source in script_hashes)
+    return (
+        f"default-src 'self'; script-src 'self'{scripts}; style-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
 
 _ALWAYS = {
     "X-Content-Type-Options": "nosniff",
@@ -31,8 +39,9 @@ _ALWAYS = {
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, docs_csp: str = CSP) -> None:
         self.app = app
+        self.docs_csp = docs_csp  # the policy of DOCS_PATHS (by default, everyone's)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +57,9 @@ class SecurityHeaders:
                 # A route may narrow the policy further (the evidence download sandboxes
                 # itself); none widens it.
                 if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = DOCS_CSP if path in DOCS_PATHS else CSP
+                    headers["Content-Security-Policy"] = (
+                        self.docs_csp if path in DOCS_PATHS else CSP
+                    )
                 if "cache-control" not in headers and not path.startswith("/static/"):
                     # Pages carry case ids, tokens and evidence: no shared cache keeps them.
                     headers["Cache-Control"] = "no-store"

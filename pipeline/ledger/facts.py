@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -72,7 +73,7 @@ class Fact:
     payload: str
     record: BaseModel  # the parsed message, for what the ledger derives from it
 
-    @property
+    @cached_property
     def order_key(self) -> str:
         rank = _STAGE_RANK.get(self.stage or "", 0) if self.kind == "envelope" else 0
         rank = rank or _KIND_RANK.get(self.kind, 0)
@@ -100,7 +101,7 @@ class Fact:
 
 def iso(moment: datetime) -> str:
     """UTC, microseconds, fixed width: sorts as text in every database."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def read_contact(value: bytes) -> LedgerContact:

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -108,6 +109,7 @@ class Ledger:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         metadata.create_all(self.engine)
         self.kinds = dict(topic_kinds) if topic_kinds is not None else None
         # Reason code → the sentence a reporter is told (given by whoever composes the stages).
@@ -122,6 +124,18 @@ class Ledger:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite it takes the write lock at its start, so what
+        it reads is still so when it writes (another writer waits, `busy_timeout`)."""
+        with self.engine.connect() as conn:
+            conn.info["writer"] = True  # the DBAPI connection's: taken off again below
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("writer", None)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -144,7 +158,7 @@ class Ledger:
                 result.unreadable.append((message, str(problem)))
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                with self.engine.begin() as conn:
+                with self._writing() as conn:
                     result.contacts = self._keep_contacts(conn, people)
                     result.appended, result.duplicates = self._append(conn, facts)
                 return result
@@ -162,18 +176,21 @@ class Ledger:
             by_case.setdefault(fact.case_id, {}).setdefault(fact.entry_id, fact)
         if not by_case:
             return 0, len(facts)
-        ids = list(by_case)
+        ids = sorted(by_case)
         known: dict[str, set[str]] = {}
         summaries: dict[str, Row] = {}
         registry_rows: dict[str, dict[str, Row]] = {}
         appeal_rows: dict[str, dict[str, Row]] = {}
         for chunk in _chunks(ids):
+            # The cases' heads first, locked (PostgreSQL; SQLite has one writer at a time): a
+            # second writer of one case waits here, then reads the history the first left.
+            heads = select(cases).where(cases.c.case_id.in_(chunk)).order_by(cases.c.case_id)
+            for head in conn.execute(heads.with_for_update()).mappings():
+                summaries[head["case_id"]] = dict(head)
             for case_id, entry_id in conn.execute(
                 select(entries.c.case_id, entries.c.entry_id).where(entries.c.case_id.in_(chunk))
             ):
                 known.setdefault(case_id, set()).add(entry_id)
-            for row in _rows_of(conn, cases, chunk):
-                summaries[row["case_id"]] = row
             for row in _rows_of(conn, registry, chunk):
                 registry_rows.setdefault(row["case_id"], {})[row["entry_id"]] = row
             for row in _rows_of(conn, appeals, chunk):
@@ -249,7 +266,7 @@ class Ledger:
 
     def reset(self) -> None:
         """Empty every table a rebuild fills (keys stay)."""
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             for table in REBUILT:
                 conn.execute(delete(table))
 
@@ -279,7 +296,7 @@ class Ledger:
         if kept is None:
             return None
         erasure = kept.model_copy(update={"contact": None, "erased_at": datetime.now(UTC)})
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             self._keep_contacts(conn, [erasure])
         return erasure
 
@@ -291,7 +308,7 @@ class Ledger:
             raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
         secret = f"hk_{secrets.token_urlsafe(32)}"
         digest = hashlib.sha256(secret.encode()).hexdigest()
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             conn.execute(
                 insert(api_keys),
                 [
@@ -338,7 +355,7 @@ class Ledger:
             return [dict(r) for r in rows.mappings()]
 
     def revoke_key(self, key_id: str) -> bool:
-        with self.engine.begin() as conn:
+        with self._writing() as conn:
             done = conn.execute(
                 update(api_keys)
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
@@ -427,7 +444,14 @@ def _complete(table: Any, row: Row) -> Row:
     return {column.name: row.get(column.name) for column in table.columns}
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("writer") else "BEGIN")
+
+
 def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    # The transactions are begun below, not by the driver (which begins only at the first
+    # write, leaving what was read before outside the transaction).
+    connection.isolation_level = None
     # WAL: the gateway and the CLI read while the ledger worker writes.
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

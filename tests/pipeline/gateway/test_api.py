@@ -3,22 +3,28 @@ limits, the reporter's status, review, audit, the registry, appeals and NTD."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import orjson
 import pytest
+from fastapi.routing import iter_route_contexts
 
 from pipeline.gateway.options import GatewayOptions
 from pipeline.intake import Admitted, admit
+from pipeline.ledger.store import LedgerMessage
 from pipeline.runtime.ids import case_id_for, status_token_for
-from pipeline.runtime.topics import APPEALS, INTAKE, REVIEW_DECISIONS
+from pipeline.runtime.topics import APPEALS, INTAKE, LEDGER_CONTACTS, REVIEW_DECISIONS
 from pipeline.sandbox.cases import received_envelope
-from schemas import Category, Envelope, ReviewDecision
+from schemas import Category, Envelope, LedgerContact, ReporterContact, ReviewDecision
 from schemas.ledger import Appeal, LedgerEntry, NtdReport, PublicStatus, RegistryPage
 from tests.builders import SOURCE, encode, report
 from tests.fixtures.gateway import (
     TOKEN_SECRET,
+    Answer,
     GatewayFactory,
     RunningGateway,
     blocking_notice,
@@ -219,6 +225,94 @@ def test_an_auditor_reads_a_case_and_its_history(gateway: RunningGateway) -> Non
     assert gateway.client.get("/api/v1/cases/HL-NONE", key=auditor).status == 404
 
 
+def _record_contact(gateway: RunningGateway, person: LedgerContact) -> None:
+    """As the ledger worker records what the received stage put on hotline.ledger.contacts."""
+    message = LedgerMessage(
+        LEDGER_CONTACTS, person.model_dump_json().encode(), person.case_id.encode()
+    )
+    recorded = gateway.ledger.record([message])
+    assert (recorded.contacts, recorded.unreadable) == (1, [])
+
+
+def _every_get(gateway: RunningGateway, case_id: str, token: str) -> list[tuple[str, Answer]]:
+    """Each GET route of the app (mounts aside) for `case_id`, with the reporter's token, asked
+    without a key, with each role's key and with each role's login cookie."""
+    paths = sorted(
+        re.sub(r"\{(\w+)\}", lambda m: case_id if m.group(1) == "case_id" else "nothing", path)
+        for route in iter_route_contexts(gateway.app.routes)
+        if (path := route.path) is not None and "GET" in (route.methods or ())
+    )
+    callers: list[tuple[str, dict[str, str]]] = [("no key", {})]
+    for role, key in gateway.keys.items():
+        callers += [(role, {"X-API-Key": key}), (f"{role} cookie", gateway.login_cookie(role))]
+    return [
+        (f"GET {path} as {who}", gateway.client.get(f"{path}?token={token}", headers=headers))
+        for path in paths
+        for who, headers in callers
+    ]
+
+
+def test_only_an_auditor_reads_the_reporters_contact(gateway: RunningGateway) -> None:
+    case_id = "HL-TEST-0040"
+    token = status_token_for(case_id, TOKEN_SECRET)
+    gateway.record("hotline.received", received_envelope("http://a.kz/", "a.kz", case_id))
+    record_review_case(gateway, review_case(case_id))
+    reporter = ReporterContact(
+        name="Айгерім Сапарова", email="aigerim.reporter@example.kz", phone="+7 701 555 0142"
+    )
+    _record_contact(
+        gateway,
+        LedgerContact(
+            case_id=case_id,
+            submission_id="partner-40",
+            recorded_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+            contact=reporter,
+            status_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+        ),
+    )
+    path = f"/api/v1/cases/{case_id}/contact"
+    auditor = gateway.keys["auditor"]
+    answer = gateway.client.get(path, key=auditor)
+    assert answer.status == 200, answer.text
+    kept = LedgerContact.model_validate(answer.json())
+    assert (kept.case_id, kept.submission_id, kept.contact) == (case_id, "partner-40", reporter)
+    assert kept.erased_at is None
+    for role in ("intake", "reviewer", "operator"):
+        refused = gateway.client.get(path, key=gateway.keys[role])
+        assert refused.status == 403, role
+        assert reporter.email not in refused.text
+    assert gateway.client.get(path).status == 401
+    # A case without a contact (an anonymous report), or no case at all: 404.
+    gateway.record("hotline.received", received_envelope("http://b.kz/", "b.kz", "HL-TEST-0041"))
+    assert gateway.client.get("/api/v1/cases/HL-TEST-0041/contact", key=auditor).status == 404
+    assert gateway.client.get("/api/v1/cases/HL-NONE/contact", key=auditor).status == 404
+
+    # No other answer about the case, to anyone, carries any of it.
+    answers = dict(_every_get(gateway, case_id, token))
+    shown = {what for what, a in answers.items() if a.status == 200}
+    assert {
+        f"GET /api/v1/cases/{case_id}/status as no key",
+        f"GET /status/{case_id} as no key",
+        f"GET /api/v1/cases/{case_id} as auditor",
+        f"GET /api/v1/cases/{case_id}/history as auditor",
+        "GET /api/v1/review as reviewer",
+        "GET /review as reviewer cookie",
+        f"GET /review/{case_id} as reviewer cookie",
+        "GET /ntd as auditor cookie",
+    } <= shown  # the check below is not about error pages only
+    mine = f"GET {path} as auditor"
+    personal = (reporter.email, reporter.name, reporter.phone)
+    leaks = {w for w, a in answers.items() if w != mine and any(p in a.text for p in personal)}
+    assert leaks == set()
+
+    # The reporter asked to be forgotten: the record stays, the contact is gone.
+    assert gateway.ledger.forget(case_id) is not None
+    erased = LedgerContact.model_validate(gateway.client.get(path, key=auditor).json())
+    assert (erased.case_id, erased.contact) == (case_id, None)
+    assert erased.erased_at is not None
+    assert reporter.email not in gateway.client.get(path, key=auditor).text
+
+
 # ---------------------------------------------------------------- the registry and appeals
 
 
@@ -363,3 +457,40 @@ def test_health_and_the_api_documentation(gateway: RunningGateway) -> None:
     assert {"url", "category", "channel", "submitted_at"} <= set(schema["required"])
     assert "$ref" not in orjson.dumps(schema).decode()
     assert not any(path.startswith("/review") for path in spec["paths"])  # pages are not API
+
+
+_LINKED = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]*)"')
+_INLINE = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+
+
+def test_the_api_documentation_comes_from_our_own_origin(gateway: RunningGateway) -> None:
+    docs = gateway.client.get("/docs")
+    assert docs.status == 200 and docs.headers["content-type"].startswith("text/html")
+    linked = _LINKED.findall(docs.text)
+    assert sorted(linked) == [
+        "/static/swagger/favicon.png",
+        "/static/swagger/swagger-ui-bundle.js",
+        "/static/swagger/swagger-ui.css",
+    ]
+    for url in linked:
+        asset = gateway.client.get(url)
+        assert asset.status == 200 and len(asset.body) > 1000, url
+        # nosniff is on: a script or style sheet of another type would not run.
+        assert asset.headers["content-type"].startswith(_TYPES[url[url.rindex(".") :]]), url
+    assert "url: '/openapi.json'" in docs.text
+    assert "validator.swagger.io" not in docs.text and "validatorUrl" in docs.text
+
+    policy = docs.headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    sources = {s for values in directives.values() for s in values}
+    hashes = {s for s in sources if s.startswith("'sha256-")}
+    assert sources - hashes <= {"'self'", "'none'", "data:"}, policy  # no other host at all
+    # The one inline script, the one that starts Swagger UI, by the hash of what was served.
+    [start] = _INLINE.findall(docs.text)
+    assert "SwaggerUIBundle(" in start
+    digest = base64.b64encode(hashlib.sha256(start.encode()).digest()).decode()
+    assert directives["script-src"] == ["'self'", f"'sha256-{digest}'"]
+    assert "'self'" in directives["style-src"] and "'unsafe-inline'" not in policy
+    # The other pages run no script at all.
+    assert "'sha256-" not in gateway.client.get("/report").headers["content-security-policy"]

@@ -21,8 +21,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/static"): PUBLIC,
+    ("GET", "/static/swagger"): PUBLIC,  # Swagger UI's own files, for /docs
     # intake and reporters
     ("POST", "/api/v1/reports"): INTAKE,
     ("GET", "/api/v1/cases/{case_id}/status"): PUBLIC,
@@ -44,6 +44,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     # audit
     ("GET", "/api/v1/cases/{case_id}"): AUDITOR,
     ("GET", "/api/v1/cases/{case_id}/history"): AUDITOR,
+    ("GET", "/api/v1/cases/{case_id}/contact"): AUDITOR,  # the reporter's personal data
     # the registry and appeals
     ("GET", "/api/v1/registry"): PUBLIC,
     ("GET", "/api/v1/registry/{entry_id}"): PUBLIC,
@@ -60,6 +61,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/logout"): PUBLIC,
 }
 
+MOUNTS = {"/static": "/static/hotline.css", "/static/swagger": "/static/swagger/swagger-ui.css"}
 SAMPLE = {"case_id": "HL-TEST-0001", "entry_id": "no-such-entry", "appeal_id": "AP-NONE"}
 
 
@@ -76,7 +78,7 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    path = "/static/hotline.css" if path == "/static" else path
+    path = MOUNTS.get(path, path)
     return re.sub(r"\{(\w+)\}", lambda m: SAMPLE[m.group(1)], path)
 
 

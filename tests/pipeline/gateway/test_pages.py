@@ -1,5 +1,6 @@
 """The HTML pages over real HTTP, without a browser: languages, the report form and its token,
-the status page, the review pages and their evidence, appeals, the login, the registry."""
+the status page, the review pages and their evidence, appeals, the login, the registry. And the
+API documentation in Chromium: Swagger UI runs from our origin alone, under its policy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 
 import pytest
 from PIL import Image
+from playwright.async_api import ConsoleMessage, Page, Route
 
 from pipeline.content.evidence import EvidenceStore
 from pipeline.gateway.options import GatewayOptions
@@ -16,6 +18,7 @@ from pipeline.runtime.ids import status_token_for
 from pipeline.runtime.topics import APPEALS, INTAKE, REVIEW_DECISIONS
 from schemas import Category, ReviewDecision, StoredObject
 from schemas.ledger import Appeal, AppealDecision
+from tests.fixtures.browser import Browser
 from tests.fixtures.gateway import (
     TOKEN_SECRET,
     Answer,
@@ -349,3 +352,47 @@ def test_the_ntd_page(gateway: RunningGateway) -> None:
     )
     assert page.status == 200
     assert "Notice-and-takedown times" in page.text and 'value="2026-01-01"' in page.text
+
+
+# ---------------------------------------------------------------- the API documentation
+
+
+def test_the_api_documentation_runs_offline_under_its_policy(
+    gateway: RunningGateway, browser: Browser
+) -> None:
+    """Every request to another origin is cut (as without the internet, or with a CDN down):
+    Swagger UI still renders the API and calls it, and the browser reports no violation of
+    /docs's policy, nor any other error."""
+    elsewhere: list[str] = []
+    errors: list[str] = []
+
+    async def only_ours(route: Route) -> None:
+        if route.request.url.startswith(f"{gateway.url}/"):
+            await route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            await route.abort()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            errors.append(message.text)  # a CSP violation is one ("Refused to …")
+
+    async def scenario(page: Page) -> str:
+        await page.route("**/*", only_ours)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"{gateway.url}/docs")
+        await page.locator(".opblock").first.wait_for()
+        assert (await page.locator(".info .title").inner_text()).startswith("Hotline gateway")
+        health = page.locator(".opblock", has_text="/healthz")
+        await health.locator(".opblock-summary").click()
+        await health.get_by_role("button", name="Try it out").click()
+        await health.get_by_role("button", name="Execute").click()
+        status = health.locator(".live-responses-table tr.response .response-col_status").first
+        await status.wait_for()
+        await browser.screenshot(page, "api-docs")
+        return (await status.inner_text()).strip()
+
+    assert browser.run(scenario) == "200"
+    assert elsewhere == []
+    assert errors == []
