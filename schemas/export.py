@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from schemas.directory import Cdns, DomesticDirectory, PartnerHotlines, Platforms
 from schemas.dispatch import DeliveryReceipt, Notice
 from schemas.envelope import Envelope
+from schemas.ledger import Appeal, AppealDecision
 from schemas.records import DeadLetter, Rejection, ReviewDecision
 from schemas.report import Report
 
@@ -21,6 +22,8 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "review-decision.json": ReviewDecision,
     "notice.json": Notice,
     "delivery-receipt.json": DeliveryReceipt,
+    "appeal.json": Appeal,
+    "appeal-decision.json": AppealDecision,
     # The directories operators edit (rules/directories/, rules/jurisdiction/).
     "partner-hotlines.json": PartnerHotlines,
     "domestic-directory.json": DomesticDirectory,

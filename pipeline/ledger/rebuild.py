@@ -7,8 +7,10 @@ order key, so the order the partitions are read in does not matter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from aiokafka import TopicPartition
 
 from pipeline.ledger.store import Ledger, LedgerMessage
 from pipeline.runtime.kafka_io import assigned_consumer
@@ -32,8 +34,11 @@ async def rebuild(
     *,
     batch: int = 2000,
     progress: Progress | None = None,
+    until: Mapping[TopicPartition, int] | None = None,
 ) -> Rebuilt:
-    """Empty the ledger's rebuilt tables and record every message of `topics` again."""
+    """Empty the ledger's rebuilt tables and record every message of `topics` again, up to
+    the end offsets they have now, or up to `until` (the offsets a ledger worker committed:
+    the ledger as that worker made it)."""
     ledger.reset()
     try:
         consumer, partitions = await assigned_consumer(bootstrap, topics)
@@ -42,7 +47,9 @@ async def rebuild(
     done = Rebuilt()
     try:
         starts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
+        ends = dict(await consumer.end_offsets(partitions))
+        if until is not None:
+            ends = {tp: min(end, until.get(tp, end)) for tp, end in ends.items()}
         total = sum(ends[tp] - starts[tp] for tp in partitions)
         remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
         while remaining:
