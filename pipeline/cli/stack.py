@@ -1,22 +1,26 @@
 """What `hotline up` and `hotline demo` run: the broker (embedded unless one is configured), the
-topics, the sandbox internet when asked, and one worker process per stage built so far."""
+topics, the sandbox internet when asked, and under supervision (pipeline/cli/supervise.py) the
+worker processes of every stage and side service (one each unless told otherwise), the gateway
+and the lag monitor."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import signal
 import socket
-import subprocess
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.broker.launcher import BrokerError, EmbeddedKafka, TansuBroker, embedded_broker
 from pipeline.cli.stages import WORKERS
-from pipeline.cli.workers import gateway_command, worker_command
+from pipeline.cli.supervise import Event, Exit, ProcessSpec, RestartPolicy, Supervisor
+from pipeline.cli.workers import gateway_command, monitor_command, worker_command
 from pipeline.config import Settings
 from pipeline.runtime.lifecycle import StartStop
 from pipeline.runtime.topics import create_topics
@@ -29,16 +33,33 @@ class StackError(RuntimeError):
     """The stack could not start (the message says why, for the operator)."""
 
 
+def instance_names(name: str, count: int) -> list[str]:
+    """`url-verify` for one process, `url-verify-1` … `url-verify-N` for several."""
+    return [name] if count == 1 else [f"{name}-{i}" for i in range(1, count + 1)]
+
+
 class Stack(StartStop):
-    def __init__(self, settings: Settings, console: Console, *, sandbox: bool) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        console: Console,
+        *,
+        sandbox: bool,
+        workers: Mapping[str, int] | None = None,
+        policy: RestartPolicy | None = None,
+    ) -> None:
         self.settings = settings
         self.console = console
         self.internet = Sandbox() if sandbox else None
         self.bootstrap = settings.bootstrap or ""
         self.env: dict[str, str] = {}
-        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.counts = {name: (workers or {}).get(name, 1) for name in WORKERS}
+        self.policy = policy
+        self.supervisor: Supervisor | None = None
         self._own_broker: EmbeddedKafka | TansuBroker | None = None
         self.gateway_url = ""
+        self.logs = settings.data_dir / "logs"
+        self.state_file = settings.data_dir / "processes.json"
 
     def start(self) -> None:
         self.stopped_on_failure(self._start)
@@ -70,39 +91,58 @@ class Stack(StartStop):
                 f"{len(self.internet.hosts)} hosts in {self.internet.network} "
                 f"on port {self.internet.http_port}"
             )
-        # Each worker logs to a file of its own (JSON lines): the terminal stays readable.
-        logs = self.settings.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        for name in WORKERS:
-            with (logs / f"{name}.log").open("ab") as log_file:
-                self.workers[name] = subprocess.Popen(
-                    worker_command(name), env=self.env, stdout=log_file, stderr=log_file
-                )
-        self.console.print(f"stages running: {', '.join(self.workers)}; logs in {logs}/")
-        self._start_gateway(logs)
+        self.gateway_url = self._gateway_url()
+        self.logs.mkdir(parents=True, exist_ok=True)
+        # Each process logs to a file of its own (JSON lines): the terminal stays readable.
+        self.supervisor = Supervisor(
+            self._processes(),
+            env=self.env,
+            policy=self.policy,
+            on_event=self._print_event,
+            state_file=self.state_file,
+        )
+        self.supervisor.start()
+        running = ", ".join(
+            name if count == 1 else f"{name} x{count}" for name, count in self.counts.items()
+        )
+        self.console.print(f"workers running: {running}; logs in {self.logs}/")
+        self.console.print(
+            f"gateway at [bold]{self.gateway_url}/[/] (OpenAPI at /docs), "
+            f"dashboard at [bold]{self.gateway_url}/dashboard[/]; lag monitor started"
+        )
 
-    def _start_gateway(self, logs: Path) -> None:
-        """The gateway on HOTLINE_GATEWAY_PORT, or on a free port when that one is taken."""
+    def _processes(self) -> list[ProcessSpec]:
+        specs = [
+            ProcessSpec(instance, worker_command(name), self.logs / f"{instance}.log")
+            for name, count in self.counts.items()
+            for instance in instance_names(name, count)
+        ]
+        specs.append(ProcessSpec("gateway", gateway_command(), self.logs / "gateway.log"))
+        specs.append(ProcessSpec("monitor", monitor_command(), self.logs / "monitor.log"))
+        return specs
+
+    def _gateway_url(self) -> str:
+        """The gateway on HOTLINE_GATEWAY_PORT; on a free port when that one is taken or is 0,
+        chosen here so that a restarted gateway comes back at the same address."""
         host = self.env.get("HOTLINE_GATEWAY_HOST", "127.0.0.1")
         port = int(self.env.get("HOTLINE_GATEWAY_PORT", "8080"))
-        if not _free(host, port):
+        if port == 0 or not _free(host, port):
             port = _free_port(host)
         self.env["HOTLINE_GATEWAY_PORT"] = str(port)
-        with (logs / "gateway.log").open("ab") as log_file:
-            self.workers["gateway"] = subprocess.Popen(
-                gateway_command(), env=self.env, stdout=log_file, stderr=log_file
-            )
-        self.gateway_url = f"http://{host}:{port}"
-        self.console.print(f"gateway at [bold]{self.gateway_url}/[/] (OpenAPI at /docs)")
+        return f"http://{host}:{port}"
 
-    def exited(self) -> list[str]:
-        """Stages whose worker has stopped, each with its exit code and log file."""
-        logs = self.settings.data_dir / "logs"
-        return [
-            f"{name} (exit code {worker.returncode}, see {logs / f'{name}.log'})"
-            for name, worker in self.workers.items()
-            if worker.poll() is not None
-        ]
+    def _print_event(self, event: Event) -> None:
+        """Every exit and restart on the terminal, and as a JSON line in logs/supervisor.log."""
+        if isinstance(event, Exit):
+            style = "bold red" if event.crash_loop else "yellow"
+            self.console.print(f"[{style}]{escape(event.describe())}[/]")
+            record = {"event": "process exited", "message": event.describe(), "code": event.code}
+        else:
+            self.console.print(f"{event.name} restarted (pid {event.pid})")
+            record = {"event": "process restarted", "pid": event.pid, "restarts": event.restarts}
+        record |= {"name": event.name, "timestamp": datetime.now(UTC).isoformat()}
+        with (self.logs / "supervisor.log").open("a") as log_file:
+            log_file.write(json.dumps(record) + "\n")
 
     def samples(self) -> Path:
         """The sample reports, with the sandbox's web port in their URLs when it is not 80."""
@@ -133,18 +173,20 @@ class Stack(StartStop):
         return keys
 
     def stop(self) -> None:
-        """Workers first (they commit what they finished), then the sandbox and our broker."""
-        for worker in self.workers.values():
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for name, worker in self.workers.items():
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            self.console.print(f"stage {name} stopped ({worker.returncode})")
-        self.workers = {}
+        """Every process first (workers commit what they finished), then the sandbox and our
+        broker."""
+        if self.supervisor is not None:
+            codes = self.supervisor.stop_all()
+            self.supervisor = None
+            stopped = ", ".join(
+                f"{name} (down, waiting to restart)"
+                if code is None
+                else f"{name} ({code})"
+                if code == 0
+                else f"[yellow]{name} ({code})[/]"
+                for name, code in codes.items()
+            )
+            self.console.print(f"stopped: {stopped}")
         if self.internet is not None:
             self.internet.stop()
         if self._own_broker is not None:

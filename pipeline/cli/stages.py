@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
+from pipeline.monitor.groups import Watched
 from pipeline.runtime.stage import StageSpec
+from pipeline.runtime.topics import dead_letter_topic
 
 STAGE_MODULES = {
     "received": "agents.received",
@@ -36,6 +38,21 @@ def stage_spec(name: str) -> StageSpec:
 
 def all_specs() -> list[StageSpec]:
     return [stage_spec(name) for name in STAGE_MODULES]
+
+
+def watched_groups() -> list[Watched]:
+    """What the lag monitor watches: every worker's group, in pipeline order, then the side
+    services'."""
+    return [
+        Watched(
+            group=f"hotline-{name}",
+            stage=name,
+            inputs=spec.inputs,
+            outputs=spec.outputs,
+            dead_letter_topic=dead_letter_topic(name),
+        )
+        for name, spec in ((name, stage_spec(name)) for name in WORKERS)
+    ]
 
 
 def final_output() -> str:

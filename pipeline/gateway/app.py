@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pipeline.config import Settings
-from pipeline.gateway import api, public_pages, staff_pages
+from pipeline.gateway import api, operations, public_pages, staff_pages
 from pipeline.gateway.auth import NotAllowed, NotAuthenticated, is_api
 from pipeline.gateway.context import Gateway
 from pipeline.gateway.docs import install_docs
@@ -30,6 +30,7 @@ from pipeline.gateway.publish import KafkaPublisher, Publisher
 from pipeline.gateway.render import language_of, page
 from pipeline.gateway.texts import Texts
 from pipeline.ledger.store import Ledger
+from pipeline.monitor.feed import SnapshotFeed
 from pipeline.runtime.kafka_io import kafka_producer
 
 log = structlog.get_logger("hotline.gateway")
@@ -63,6 +64,11 @@ def create_app(
                 producer = await stack.enter_async_context(kafka_producer(settings, bootstrap))
                 gw.publisher = KafkaPublisher(producer)
                 log.info("gateway producer started", bootstrap=bootstrap)
+                # The lag monitor's rounds, for the dashboard and /metrics: one follower.
+                feed = SnapshotFeed(bootstrap)
+                await feed.start()
+                stack.push_async_callback(feed.stop)
+                gw.lag = feed
             else:
                 gw.publisher = publisher
             yield
@@ -79,6 +85,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(public_pages.router)
     app.include_router(staff_pages.router)
+    app.include_router(operations.router)
     app.docs_csp = docs_policy(install_docs(app).script_hashes)  # before /static: see there
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app)

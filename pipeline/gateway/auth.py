@@ -110,4 +110,5 @@ def require(*roles: Role) -> Any:
 Intake = Annotated[Caller, require("intake")]
 Reviewer = Annotated[Caller, require("reviewer")]
 Auditor = Annotated[Caller, require("auditor")]
+Operator = Annotated[Caller, require("operator")]
 OperatorOrAuditor = Annotated[Caller, require("operator", "auditor")]

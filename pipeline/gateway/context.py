@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fastapi import Request
 
@@ -12,6 +13,25 @@ from pipeline.gateway.options import GatewayOptions
 from pipeline.gateway.publish import Publisher, Unavailable
 from pipeline.gateway.ratelimit import TokenBuckets
 from pipeline.ledger.store import Ledger
+from schemas.monitor import LagSnapshot
+
+
+class LagSource(Protocol):
+    """Where the dashboard and /metrics read the lag monitor's rounds (`SnapshotFeed`)."""
+
+    @property
+    def latest(self) -> LagSnapshot | None: ...
+
+    def history(self) -> list[LagSnapshot]: ...
+
+
+class NoSnapshots:
+    """A gateway without a broker to follow (embedded in a test): no rounds."""
+
+    latest: LagSnapshot | None = None
+
+    def history(self) -> list[LagSnapshot]:
+        return []
 
 
 class _NotStarted:
@@ -32,6 +52,7 @@ class Gateway:
     appeal_limit: TokenBuckets  # per client address
     login_limit: TokenBuckets  # per client address: keys are not guessed, but try they may
     publisher: Publisher = field(default_factory=_NotStarted)
+    lag: LagSource = field(default_factory=NoSnapshots)
 
     @classmethod
     def create(cls, settings: Settings, ledger: Ledger, options: GatewayOptions) -> Gateway:

@@ -29,8 +29,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def _return_on_sigterm() -> None:
-    """uvicorn stops gracefully on SIGTERM or SIGINT (Ctrl-C reaches every process of
-    `hotline up`) and then raises it again for the handler it found: with these `serve`
+    """uvicorn stops gracefully on SIGTERM or SIGINT (Ctrl-C in a terminal running
+    `hotline gateway`) and then raises it again for the handler it found: with these `serve`
     returns (and closes the ledger) rather than the process dying."""
     if threading.current_thread() is threading.main_thread():
         for number in (signal.SIGTERM, signal.SIGINT):

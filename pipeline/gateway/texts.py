@@ -421,6 +421,53 @@ _TEXTS: dict[str, tuple[str, str, str]] = {
     "col_to_delivery": ("Жеткізуге дейін", "До доставки", "To delivery"),
     "col_to_confirmation": ("Растауға дейін", "До подтверждения", "To confirmation"),
     "all_categories": ("барлық санаттар", "все категории", "all categories"),
+    # The operations dashboard.
+    "nav_dashboard": ("Бақылау тақтасы", "Панель мониторинга", "Dashboard"),
+    "dash_title": ("Кезеңдердің кешігуі", "Отставание этапов", "Stage lag"),
+    "dash_intro": (
+        "Әр кезеңнің тұтынушылар тобы: өңделмеген хабарламалар, ең ескісінің жасы, жылдамдық "
+        "және жұмысшылар. Бет өздігінен жаңарады.",
+        "Группа потребителей каждого этапа: необработанные сообщения, возраст самого старого, "
+        "скорость и число обработчиков. Страница обновляется сама.",
+        "Each stage's consumer group: messages not yet processed, the age of the oldest, the "
+        "rate and the workers. The page refreshes itself.",
+    ),
+    "dash_pipeline": ("Кезеңдер", "Этапы", "The stages"),
+    "dash_services": ("Қосалқы қызметтер", "Вспомогательные службы", "Side services"),
+    "dash_lag": ("кешігу", "отставание", "lag"),
+    "dash_lag_seconds": ("кешігу, с", "отставание, с", "lag, s"),
+    "dash_rate": ("жылдамдық, /с", "скорость, /с", "rate, /s"),
+    "dash_workers": ("жұмысшылар", "обработчики", "workers"),
+    "dash_queues": ("Кезектер", "Очереди", "Queues"),
+    "dash_review_waiting": (
+        "Талдаушыны күтетін істер",
+        "Дела, ждущие аналитика",
+        "Cases waiting for an analyst",
+    ),
+    "dash_review_oldest": ("ең ескісі", "самое старое", "the oldest"),
+    "dash_overdue": (
+        "Мерзімі өткен хабарламалар",
+        "Просроченные уведомления",
+        "Notices past their deadline",
+    ),
+    "dash_dead_letters": ("Өңделмеген хабарламалар (DLQ)", "Мёртвые письма (DLQ)", "Dead letters"),
+    "dash_chart_lag": ("Кешігу уақыт бойынша", "Отставание во времени", "Lag over time"),
+    "dash_chart_lag_seconds": (
+        "Кешігу секундпен, уақыт бойынша",
+        "Отставание в секундах, во времени",
+        "Lag in seconds over time",
+    ),
+    "dash_as_of": ("Мониторинг деректері", "Данные монитора на", "The monitor's round of"),
+    "dash_no_monitor": (
+        "Кешігу мониторы әлі ештеңе жарияламады: `hotline monitor` іске қосылған ба?",
+        "Монитор отставания ещё ничего не опубликовал: запущен ли `hotline monitor`?",
+        "The lag monitor has published nothing yet: is `hotline monitor` running?",
+    ),
+    "dash_stale": (
+        "Мониторинг деректері ескірген: монитор жұмыс істемей тұрған болуы мүмкін.",
+        "Данные монитора устарели: возможно, монитор не работает.",
+        "The monitor's figures are old: it may not be running.",
+    ),
 }
 
 _CATEGORIES: dict[Category, tuple[str, str, str]] = {

@@ -15,11 +15,12 @@ from pipeline.runtime.profile import profile_for
 
 @asynccontextmanager
 async def kafka_producer(settings: Settings, bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    profile = profile_for(settings.broker)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
-        enable_idempotence=True,
-        **profile_for(settings.broker).producer_settings(),
+        enable_idempotence=profile.idempotent_producer,
+        **profile.producer_settings(),
     )
     await producer.start()
     try:

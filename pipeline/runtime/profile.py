@@ -21,6 +21,8 @@ class BrokerProfile:
     producer_max_batch_size: int  # bytes; 1 forces one record per batch
     session_timeout: float
     heartbeat_interval: float
+    # Tansu refuses InitProducerId (idempotent producers) with an unknown error.
+    idempotent_producer: bool = True
 
     def faust_settings(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ PROFILES: dict[BrokerKind, BrokerProfile] = {
         producer_max_batch_size=1,
         session_timeout=6.0,
         heartbeat_interval=1.0,
+        idempotent_producer=False,
     ),
 }
 

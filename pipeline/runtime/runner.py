@@ -145,7 +145,10 @@ class StageProcessor:
                 await asyncio.sleep(self.settings.retry_backoff * 2 ** (attempts - 1))
             except Exception as error:  # permanent: the same input fails the same way again
                 return [self._dead(inbound, error, attempts)]
-        if input_id is not None:
+        # An input the stage dead-lettered itself (delivery's notice past its retry budget) is
+        # not done: a replay of the letter must be taken, not dropped as a redelivery.
+        letters = dead_letter_topic(self.spec.name)
+        if input_id is not None and not any(out.topic == letters for out in outputs):
             self.window.remember(input_id)
         self.counters.processed += 1
         self.counters.outputs += len(outputs)

@@ -24,6 +24,8 @@ REVIEW_DECISIONS = "hotline.review-decisions"
 REVIEW_RECEIPTS = "hotline.review-receipts"
 # Appeals against registry entries and their outcomes (schemas/ledger.py), keyed by case id.
 APPEALS = "hotline.appeals"
+# The lag monitor's rounds, read by the dashboard and `hotline lag`.
+MONITOR = "hotline.monitor"
 # Reporter contact per case (compacted): written by received, read only by the ledger.
 LEDGER_CONTACTS = "hotline.ledger.contacts"
 # Notices and their receipts: written by dispatch and delivery, read by the ledger and operators.

@@ -16,6 +16,7 @@ INTAKE: frozenset[Role] = frozenset({"intake"})
 REVIEWER: frozenset[Role] = frozenset({"reviewer"})
 AUDITOR: frozenset[Role] = frozenset({"auditor"})
 OPERATIONS: frozenset[Role] = frozenset({"operator", "auditor"})
+OPERATOR: frozenset[Role] = frozenset({"operator"})
 
 ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/healthz"): PUBLIC,
@@ -55,6 +56,10 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     # operations
     ("GET", "/api/v1/ntd"): OPERATIONS,
     ("GET", "/ntd"): OPERATIONS,
+    ("GET", "/dashboard"): OPERATOR,
+    ("GET", "/dashboard/data.json"): OPERATOR,
+    ("GET", "/api/v1/lag"): OPERATOR,
+    ("GET", "/metrics"): OPERATOR,
     # staff login
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,

@@ -163,3 +163,21 @@ def test_an_output_too_large_to_produce_is_dead_lettered_not_sent() -> None:
     [dead] = asyncio.run(runner.process(inbound(b"x" * 600_000)))
     assert dead.topic == "hotline.dlq.probe"
     assert DeadLetter.model_validate_json(dead.value).error_type == "OutputTooLarge"
+
+
+def test_an_input_the_stage_dead_lettered_itself_is_taken_again() -> None:
+    """Delivery dead-letters a notice past its retry budget; `hotline dlq replay` sends it
+    back, and the running worker must take it, not drop it as a redelivery."""
+    calls = 0
+
+    async def handler(message: Inbound) -> list[Outbound]:
+        nonlocal calls
+        calls += 1
+        return [Outbound("hotline.dlq.probe", b"k", b"gave up")] if calls == 1 else []
+
+    runner = processor(handler)
+    asyncio.run(runner.process(inbound()))
+    asyncio.run(runner.process(inbound(offset=2)))  # the replayed letter
+    assert calls == 2
+    asyncio.run(runner.process(inbound(offset=3)))  # taken this time: a repeat is dropped
+    assert calls == 2 and runner.counters.redeliveries_dropped == 1
