@@ -11,6 +11,7 @@ from schemas.directory import Cdns, DomesticDirectory, PartnerHotlines, Platform
 from schemas.dispatch import DeliveryReceipt, Notice
 from schemas.envelope import Envelope
 from schemas.ledger import Appeal, AppealDecision
+from schemas.monitor import LagSnapshot
 from schemas.records import DeadLetter, Rejection, ReviewDecision
 from schemas.report import Report
 
@@ -24,6 +25,7 @@ PUBLISHED: dict[str, type[BaseModel]] = {
     "delivery-receipt.json": DeliveryReceipt,
     "appeal.json": Appeal,
     "appeal-decision.json": AppealDecision,
+    "lag-snapshot.json": LagSnapshot,
     # The directories operators edit (rules/directories/, rules/jurisdiction/).
     "partner-hotlines.json": PartnerHotlines,
     "domestic-directory.json": DomesticDirectory,
