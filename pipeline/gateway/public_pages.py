@@ -19,10 +19,10 @@ from pipeline.gateway.context import Gateway, client_address, gateway
 from pipeline.gateway.links import status_path
 from pipeline.gateway.publish import Unavailable
 from pipeline.gateway.ratelimit import retry_after
-from pipeline.gateway.render import REGISTRY_STATUSES, language_of, page
+from pipeline.gateway.render import REGISTRY_STATUSES, form_language, language_of, page
 from pipeline.gateway.reports import Taken, form_report, take_report
 from pipeline.gateway.status import status_for
-from pipeline.gateway.texts import Language, Texts, pick_language
+from pipeline.gateway.texts import Language, Texts
 from pipeline.intake import Refused
 from pipeline.ledger import views
 from schemas import Category
@@ -44,10 +44,6 @@ _FORM_FIELDS = {
 }
 # Refusals a form cannot cause (it always sends one JSON object of known fields).
 _UNREADABLE = {"invalid_utf8", "malformed_json", "not_an_object", "unknown_field"}
-
-
-def _form_language(request: Request, lang: str) -> Language:
-    return pick_language(lang, request.headers.get("accept-language"))
 
 
 def refusal_text(t: Texts, refused: Refused) -> str:
@@ -106,7 +102,7 @@ async def report_post(
     csrf: Field = "",
     lang: Field = "",
 ) -> HTMLResponse:
-    language = _form_language(request, lang)
+    language = form_language(request, lang)
     t = Texts(language)
     values = {
         "url": url,
@@ -288,7 +284,7 @@ async def appeal_post(
     csrf: Field = "",
     lang: Field = "",
 ) -> HTMLResponse:
-    language = _form_language(request, lang)
+    language = form_language(request, lang)
     t = Texts(language)
     entry = None
     if len(entry_id) <= 200:
@@ -364,7 +360,7 @@ def login_post(
     csrf: Field = "",
     lang: Field = "",
 ) -> Response:
-    language = _form_language(request, lang)
+    language = form_language(request, lang)
     t = Texts(language)
     target = _safe_next(next)
     wait = gw.login_limit.take(client_address(request))

@@ -53,6 +53,11 @@ def language_of(request: Request) -> Language:
     return pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
+def form_language(request: Request, lang: str) -> Language:
+    """The language of a posted form: its `lang` field, else the browser's."""
+    return pick_language(lang, request.headers.get("accept-language"))
+
+
 def _switcher(request: Request, current: Language) -> list[dict[str, Any]]:
     """The page itself in each language: its path and query, `lang` replaced."""
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]

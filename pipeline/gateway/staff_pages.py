@@ -19,8 +19,8 @@ from pipeline.gateway.auth import Caller, OperatorOrAuditor, Reviewer
 from pipeline.gateway.context import Gateway, gateway
 from pipeline.gateway.headers import CSP
 from pipeline.gateway.publish import Unavailable
-from pipeline.gateway.render import language_of, page
-from pipeline.gateway.texts import Language, Texts, pick_language
+from pipeline.gateway.render import form_language, language_of, page
+from pipeline.gateway.texts import Language, Texts
 from pipeline.ledger import views
 from schemas import Category, Envelope
 
@@ -155,7 +155,7 @@ async def decision_post(
     csrf: Field = "",
     lang: Field = "",
 ) -> HTMLResponse:
-    language = pick_language(lang, request.headers.get("accept-language"))
+    language = form_language(request, lang)
     t = Texts(language)
 
     async def again(key: str, status_code: int) -> HTMLResponse:
@@ -228,7 +228,7 @@ async def appeal_post(
     csrf: Field = "",
     lang: Field = "",
 ) -> HTMLResponse:
-    language = pick_language(lang, request.headers.get("accept-language"))
+    language = form_language(request, lang)
     t = Texts(language)
 
     async def again(key: str, status_code: int) -> HTMLResponse:
